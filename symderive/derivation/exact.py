@@ -1,0 +1,256 @@
+"""The exact linear-algebra route: every inner product is coefficient matrix x moment matrix.
+
+With ``p_n = S_n P_n(y)`` (``P`` rational coefficients in the coordinate ``y``, ``S_n = norm_sq[n]^{-1/2}``)
+and moments ``mu(m) = integral y^m dz`` over Z (``1/(m+1)`` for ``y = z``, ``m!`` for ``y = -log z``):
+
+Generator (MATH.md section 3, Propositions 1-2), for a velocity that is a polynomial in ``y``,
+``v_y(y) = c sum_r v_r y^r`` (``v_y = dy/dz * v(z)``, the speed of the coordinate along the lag flow)
+and ``v(1) = c r1``:
+
+    A_gen = c S (P Mv P^T - r1 (P e)(P e)^T) S,   Mv[i, j] = j sum_r v_r mu(i + j - 1 + r)
+    B_gen = c r1 S P e,                           e[i] = y(1)^i
+
+Lag matrices (MATH.md section 2) when the lag map is affine in ``y``; ``s`` is the lag parameter:
+
+- ``dilation`` (``y = z``, ``lambda(z) = z / s``, ``s = z_Delta``)::
+
+      A = S P diag(s^{i+1}) H P^T S,   H[i, l] = 1/(i + l + 1)
+      B = S P [(1 - s^{i+1}) / (i + 1)]_i
+
+- ``translation`` (``y = z``, ``lambda(z) = z + s``, ``s = 1 - z_Delta``)::
+
+      A = S P M(s) T(s)^T P^T S,   M[i, l] = (1 - s)^{i+l+1} / (i + l + 1),   T[j, l] = C(j, l) s^{j-l}
+      B = S P [(1 - (1 - s)^{i+1}) / (i + 1)]_i
+
+- ``neglog-translation`` (``y = -log z``, a dilation in ``z`` is ``y -> y - s``, ``s = -log z_Delta``,
+  ``e = exp(-s) = z_Delta``)::
+
+      A = e S P T(s) G P^T S,      G[a, l] = (a + l)!
+      B = S P [i! (1 - e sum_{j <= i} s^j / j!)]_i
+
+The formulas are written once against a *ring*: exact rationals, polynomials in ``(s, e)`` over QQ
+(symbolic Delta, or an irrational exact value substituted afterwards), or arb balls (numeric values
+with rigorous error bounds, so that rounding to float64 or mpmath happens once, from a certified value).
+"""
+
+from __future__ import annotations
+
+import math
+
+import flint
+import sympy as sp
+from flint import arb, arb_mat, fmpq, fmpq_mat
+from sympy import QQ
+from sympy.polys.matrices import DomainMatrix
+from sympy.polys.rings import ring as poly_ring
+
+from ..inputs.bases import PolynomialForm
+
+LAG_KINDS = ("dilation", "translation", "neglog-translation")
+
+
+def moment(coordinate: str, m: int) -> fmpq:
+    """``integral_Z y^m dz``: ``1/(m+1)`` for ``y = z``, ``m!`` for ``y = -log z``."""
+    return fmpq(1, m + 1) if coordinate == "z" else fmpq(math.factorial(m))
+
+
+def boundary_value(coordinate: str) -> fmpq:
+    """``y(1)``: the coordinate of the present, ``z = 1``."""
+    return fmpq(1) if coordinate == "z" else fmpq(0)
+
+
+# ----------------------------------------------------------------------------- rings
+
+class RationalRing:
+    """Exact rationals; matrices are flint ``fmpq_mat``."""
+
+    exact = True
+
+    def __init__(self, s=None):
+        self.s = None if s is None else fmpq(s)
+        self.e = None
+
+    def mat(self, rows):
+        return fmpq_mat(rows) if rows and rows[0] else fmpq_mat(len(rows), 0)
+
+    def rat(self, p, q=1):
+        return fmpq(p, q)
+
+
+class PolynomialRing:
+    """Polynomials in ``(s, e)`` over QQ, as SymPy ``DomainMatrix`` entries.
+
+    ``s_value`` may be a rational (then ``s`` is that constant and only ``e`` stays a variable).
+    ``substitution`` maps the ring's symbols to the SymPy expressions they stand for.
+    """
+
+    exact = True
+
+    def __init__(self, s_expr: sp.Expr, need_e: bool):
+        self._s_sym, self._e_sym = sp.Dummy("s"), sp.Dummy("e")
+        self.ring, s, e = poly_ring([self._s_sym, self._e_sym], QQ)
+        self.domain = self.ring.to_domain()
+        rational = s_expr.is_Rational
+        self.s = self.ring(QQ(int(s_expr.p), int(s_expr.q))) if rational else s
+        self.e = e if need_e else None
+        self.substitution = {self._s_sym: s_expr, self._e_sym: sp.exp(-s_expr)}
+
+    def mat(self, rows):
+        return DomainMatrix([[self.domain.convert(x) for x in row] for row in rows],
+                            (len(rows), len(rows[0]) if rows else 0), self.domain)
+
+    def rat(self, p, q=1):
+        return self.ring(QQ(p, q))
+
+    def to_sympy(self, element) -> sp.Expr:
+        return sp.expand(self.domain.to_sympy(element).xreplace(self.substitution))
+
+
+class ArbRing:
+    """Real balls at ``prec`` bits (python-flint ``arb``); ``s`` and ``e`` are balls."""
+
+    exact = False
+
+    def __init__(self, s: arb | None, prec: int, need_e: bool):
+        self.prec = prec
+        self.s = s
+        self.e = (-s).exp() if (need_e and s is not None) else None
+
+    def mat(self, rows):
+        return arb_mat(rows) if rows and rows[0] else arb_mat(len(rows), 0)
+
+    def rat(self, p, q=1):
+        return arb(fmpq(p, q))
+
+
+def _matmul(a, b):
+    return a * b
+
+
+def _transpose(a):
+    return a.transpose()
+
+
+# ----------------------------------------------------------------------------- formulas
+
+def _P(form: PolynomialForm, ring):
+    return ring.mat([[ring.rat(int(c.p), int(c.q)) for c in row] for row in form.coeffs])
+
+
+def generator_core(form: PolynomialForm, v_coeffs: list[fmpq], r1: fmpq):
+    """``(P Mv P^T - r1 (Pe)(Pe)^T, r1 P e)`` over QQ: the generator before ``c`` and ``S`` scaling."""
+    K = form.K
+    mu = [moment(form.coordinate, m) for m in range(2 * K + len(v_coeffs))]
+    mv = [[fmpq(0) if j == 0 else j * sum((vr * mu[i + j - 1 + r] for r, vr in enumerate(v_coeffs) if vr),
+                                          fmpq(0))
+           for j in range(K)] for i in range(K)]
+    ring = RationalRing()
+    P = _P(form, ring)
+    y1 = boundary_value(form.coordinate)
+    Pe = P * ring.mat([[y1**i] for i in range(K)])
+    A = P * ring.mat(mv) * P.transpose() - (Pe * Pe.transpose()) * r1
+    return A, Pe * r1
+
+
+def lag_core(kind: str, form: PolynomialForm, ring):
+    """``(A_core, B_core)`` with ``A = S A_core S``, ``B = S B_core`` in the ring's arithmetic."""
+    if kind not in LAG_KINDS:
+        raise ValueError(f"unknown lag kind {kind!r}; valid: {LAG_KINDS}")
+    K, N = form.K, form.N
+    s, one = ring.s, ring.rat(1)
+    P = _P(form, ring)
+    powers = [one]
+    for _ in range(K + 1):
+        powers.append(powers[-1] * s)
+    if kind == "dilation":
+        H = [[ring.rat(1, i + l + 1) for l in range(K)] for i in range(K)]
+        HPt = ring.mat(H) * P.transpose()
+        D = ring.mat([[powers[i + 1] if i == j else ring.rat(0) for j in range(K)] for i in range(K)])
+        A = P * (D * HPt)
+        b = [(one - powers[i + 1]) * ring.rat(1, i + 1) for i in range(K)]
+    elif kind == "translation":
+        c = one - s
+        cpow = [one]
+        for _ in range(2 * K + 1):
+            cpow.append(cpow[-1] * c)
+        M = ring.mat([[cpow[i + l + 1] * ring.rat(1, i + l + 1) for l in range(K)] for i in range(K)])
+        Tt = ring.mat([[powers[j - l] * ring.rat(math.comb(j, l)) if l <= j else ring.rat(0)
+                        for j in range(K)] for l in range(K)])
+        A = P * M * Tt * P.transpose()
+        b = [(one - cpow[i + 1]) * ring.rat(1, i + 1) for i in range(K)]
+    else:
+        e = ring.e
+        T = ring.mat([[powers[i - a] * ring.rat(math.comb(i, a)) if a <= i else ring.rat(0)
+                       for a in range(K)] for i in range(K)])
+        G = ring.mat([[ring.rat(math.factorial(a + l)) for l in range(K)] for a in range(K)])
+        A = (P * T * G * P.transpose()) * e
+        b = []
+        for i in range(K):
+            partial = ring.rat(0)
+            for j in range(i + 1):
+                partial = partial + powers[j] * ring.rat(1, math.factorial(j))
+            b.append((one - e * partial) * ring.rat(math.factorial(i)))
+    B = P * ring.mat([[x] for x in b])
+    return A, B
+
+
+# ----------------------------------------------------------------------------- output
+
+def scales_sympy(form: PolynomialForm) -> list[sp.Expr]:
+    """``S_n = norm_sq[n]^{-1/2}`` as exact SymPy numbers."""
+    return [sp.sqrt(sp.Rational(int(x.q), int(x.p))) for x in form.norm_sq]
+
+
+def scales_arb(form: PolynomialForm) -> list[arb]:
+    return [arb(fmpq(int(x.q), int(x.p))).sqrt() for x in form.norm_sq]
+
+
+def _entries(matrix) -> list[list]:
+    if isinstance(matrix, DomainMatrix):
+        return matrix.to_list()
+    return [[matrix[i, j] for j in range(matrix.ncols())] for i in range(matrix.nrows())]
+
+
+def to_sympy(core, form: PolynomialForm, factor: sp.Expr = sp.S.One, ring=None, vector=False) -> sp.ImmutableMatrix:
+    """``factor * S core S`` (or ``factor * S core`` for a column) as an exact SymPy matrix."""
+    S = scales_sympy(form)
+    rows = _entries(core)
+    if ring is not None and isinstance(ring, PolynomialRing):
+        conv = ring.to_sympy
+    else:
+        def conv(x):
+            x = fmpq(x)
+            return sp.Rational(int(x.p), int(x.q))
+    out = []
+    for n, row in enumerate(rows):
+        if vector:
+            out.append([factor * S[n] * conv(row[0])])
+        else:
+            out.append([factor * S[n] * S[k] * conv(x) if x != 0 else sp.S.Zero for k, x in enumerate(row)])
+    return sp.ImmutableMatrix(out)
+
+
+def to_arb(core, form: PolynomialForm, factor: arb | None = None, vector=False) -> arb_mat:
+    """``factor * S core S`` (or ``S core``) as an arb matrix; ``core`` is fmpq_mat or arb_mat."""
+    S = scales_arb(form)
+    M = arb_mat(core) if isinstance(core, fmpq_mat) else core
+    n, m = M.nrows(), M.ncols()
+    out = arb_mat(n, m)
+    for i in range(n):
+        for j in range(m):
+            x = M[i, j] * S[i] if vector else M[i, j] * S[i] * S[j]
+            out[i, j] = x if factor is None else x * factor
+    return out
+
+
+def sympy_to_arb(value: sp.Expr, prec: int) -> arb:
+    """A ball containing the exact SymPy real number ``value``, about ``prec`` bits wide."""
+    if value.is_Rational:
+        return arb(fmpq(int(value.p), int(value.q)))
+    dps = int(prec * 0.30103) + 20
+    approx = sp.N(value, dps)
+    if not approx.is_real:
+        raise ValueError(f"expected a real number, got {value}")
+    with flint.ctx.workprec(prec + 70):
+        mid = arb(str(approx))
+    return arb(mid.mid(), abs(mid.mid()) * arb(2) ** (-(prec + 60)) + mid.rad() + arb(2) ** (-(prec + 60)))

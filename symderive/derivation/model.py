@@ -1,0 +1,367 @@
+"""``derive(warp, basis)``: the lag-operator SSM of a warp and a basis, exact and numeric.
+
+A :class:`LagModel` holds
+
+- ``A_gen``, ``B_gen``: the continuous generator (MATH.md section 3), exact SymPy matrices;
+- ``lag(delta)``: the exact discrete matrices ``A_Delta``, ``B_Delta`` (section 2), for a numeric or
+  symbolic ``delta`` (``Delta`` positive);
+- ``numeric(delta, dtype)``: the same rounded once to float64/float32 or to mpmath at a chosen
+  precision, from a certified ball (exact route) or a high-precision value (fallback routes);
+- ``step_matrices(t)`` for the time-varying scale warp: ``A_t``, ``B_t`` for the step ``t -> t + 1``.
+
+Each result records its route: ``exact-linear-algebra`` (polynomial bases whose lag map is affine in
+the basis coordinate), ``symbolic-integration`` or ``mpmath-quadrature`` (everything else).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import flint
+import mpmath
+import numpy as np
+import sympy as sp
+
+from ..errors import DerivationError, InputError
+from ..inputs.bases import Basis
+from ..inputs.expressions import symbol
+from ..inputs.warps import DELTA, Warp, _positive_number
+from . import exact, integration
+
+ROUTE_EXACT = "exact-linear-algebra"
+ROUTE_SYMBOLIC = integration.ROUTE_SYMBOLIC
+ROUTE_QUADRATURE = integration.ROUTE_QUADRATURE
+Z = symbol("z")
+_Y = sp.Symbol("y", positive=True)
+DEFAULT_DPS = 30
+_MAX_PREC = 1 << 16
+
+
+class LagPair(tuple):
+    """``(A, B)``, with the ``route`` that produced it (and ``dps`` for quadrature)."""
+
+    def __new__(cls, A, B, route, dps=None):
+        obj = super().__new__(cls, (A, B))
+        obj.route = route
+        obj.dps = dps
+        return obj
+
+    @property
+    def A(self):
+        return self[0]
+
+    @property
+    def B(self):
+        return self[1]
+
+
+def derive(warp: Warp, basis: Basis) -> "LagModel":
+    """The lag-operator SSM of ``warp`` and ``basis`` (see :class:`LagModel`)."""
+    if not isinstance(warp, Warp):
+        raise InputError(f"warp must be a symderive warp (e.g. sd.warps.exponential()), got {type(warp).__name__}")
+    if not isinstance(basis, Basis):
+        raise InputError(f"basis must be a symderive basis (e.g. sd.bases.legendre(8)), got {type(basis).__name__}")
+    return LagModel(warp, basis)
+
+
+class LagModel:
+    """The matrices of one warp x basis; expensive steps are computed once, on first use."""
+
+    def __init__(self, warp: Warp, basis: Basis):
+        self.warp = warp
+        self.basis = basis
+        self.N = basis.N
+
+    def __repr__(self) -> str:
+        return f"LagModel(warp={self.warp.spec!r}, basis={self.basis.spec!r}, N={self.N})"
+
+    # ------------------------------------------------------------------ structure
+
+    @functools.cached_property
+    def lag_kind(self) -> str | None:
+        """The exact lag formula that applies (``exact.LAG_KINDS``), or None for the fallback routes."""
+        form = self.basis.polynomial_form
+        if form is None or self.basis.weight != 1 or self.warp.structure != "dilation" and self.warp.structure != "translation":
+            return None
+        if form.coordinate == "z":
+            return self.warp.structure
+        return "neglog-translation" if self.warp.structure == "dilation" else None
+
+    def _lag_parameter(self, delta, t) -> sp.Expr:
+        cut = self.warp.cutoff(delta, t)
+        if self.lag_kind == "dilation":
+            return sp.simplify(cut)
+        if self.lag_kind == "translation":
+            return sp.simplify(1 - cut)
+        return sp.simplify(sp.expand_log(-sp.log(cut), force=True))
+
+    @functools.cached_property
+    def _velocity_polynomial(self):
+        """``(c, [r_0, r_1, ...], r1)`` with ``v_y = c sum_r r_r y^r`` and ``v(1) = c r1``, rational r's; or None."""
+        form = self.basis.polynomial_form
+        if form is None or self.basis.weight != 1:
+            return None
+        v = self.warp.velocity()
+        v1 = sp.simplify(v.subs(Z, 1))
+        if form.coordinate == "z":
+            vy = v.subs(Z, _Y)
+        else:
+            vy = sp.expand_log(sp.simplify((-v / Z).subs(Z, sp.exp(-_Y))), force=True)
+        try:
+            poly = sp.Poly(sp.expand(sp.simplify(vy)), _Y)
+        except sp.PolynomialError:
+            return None
+        coeffs = list(reversed(poly.all_coeffs()))
+        c = next((x for x in reversed(coeffs) if x != 0), None)
+        if c is None:
+            return None
+        r = [sp.nsimplify(sp.simplify(x / c)) for x in coeffs]
+        r1 = sp.simplify(v1 / c)
+        if not all(x.is_Rational for x in r + [r1]):
+            return None
+        return c, [flint.fmpq(int(x.p), int(x.q)) for x in r], flint.fmpq(int(r1.p), int(r1.q))
+
+    @property
+    def generator_route(self) -> str:
+        if self._velocity_polynomial is not None:
+            return ROUTE_EXACT
+        return self._generator_integrals.route
+
+    def lag_route(self) -> str:
+        """The route ``lag`` takes: exact linear algebra, or the per-entry fallbacks."""
+        if self.lag_kind is not None:
+            return ROUTE_EXACT
+        return ROUTE_SYMBOLIC + " or " + ROUTE_QUADRATURE
+
+    # ------------------------------------------------------------------ generator
+
+    @functools.cached_property
+    def _generator_exact_core(self):
+        c, r, r1 = self._velocity_polynomial
+        A, B = exact.generator_core(self.basis.polynomial_form, r, r1)
+        return c, A, B
+
+    @functools.cached_property
+    def _generator_integrals(self):
+        sym = self.N <= integration.SYMBOLIC_MAX_N
+        return integration.generator_integrals(self.basis.functions, self.basis.weight, self.warp.velocity(),
+                                               symbolic=sym, dps=DEFAULT_DPS)
+
+    @functools.cached_property
+    def _generator(self):
+        if self._velocity_polynomial is not None:
+            c, A, B = self._generator_exact_core
+            form = self.basis.polynomial_form
+            return exact.to_sympy(A, form, c), exact.to_sympy(B, form, c, vector=True)
+        out = self._generator_integrals
+        if out.route != ROUTE_SYMBOLIC:
+            raise DerivationError(
+                f"no closed form for the generator of {self.warp.spec} x {self.basis.spec} at N={self.N}: "
+                f"SymPy could not integrate every entry; use numeric_generator() "
+                f"(mpmath quadrature at {out.dps} digits)")
+        return sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B)
+
+    @property
+    def A_gen(self) -> sp.ImmutableMatrix:
+        """Exact ``A_gen`` (N x N); for the scale warp, at ``t = 1`` (``dc/dt = (A_gen c + B_gen u)/t``)."""
+        return self._generator[0]
+
+    @property
+    def B_gen(self) -> sp.ImmutableMatrix:
+        """Exact ``B_gen`` (N x 1); for the scale warp, at ``t = 1``."""
+        return self._generator[1]
+
+    def generator(self, t=None):
+        """``(A_gen, B_gen)``; for the time-varying scale warp, the generator at time ``t`` (``1/t`` times)."""
+        if t is None:
+            return self.A_gen, self.B_gen
+        if not self.warp.time_varying:
+            raise InputError(f"t applies only to time-varying warps; {self.warp.spec} is stationary")
+        t = _positive_number(t, "t")
+        return self.A_gen / t, self.B_gen / t
+
+    def numeric_generator(self, dtype=np.float64, dps: int | None = None):
+        """``(A_gen, B_gen)`` rounded once to ``dtype`` (numpy float) or ``"mpmath"`` at ``dps`` digits."""
+        bits = _target_bits(dtype, dps)
+        if self._velocity_polynomial is not None:
+            c, A, B = self._generator_exact_core
+            form = self.basis.polynomial_form
+
+            def compute(prec):
+                with flint.ctx.workprec(prec):
+                    ca = exact.sympy_to_arb(c, prec)
+                    return exact.to_arb(A, form, ca), exact.to_arb(B, form, ca, vector=True)
+            return _certified(compute, bits, dtype, dps)
+        out = self._generator_integrals
+        return _from_mp(out.A, out.B, dtype, dps)
+
+    # ------------------------------------------------------------------ lag matrices
+
+    def _check_delta(self, delta, t):
+        if isinstance(delta, sp.Symbol):
+            if not delta.is_positive:
+                raise InputError(f"a symbolic delta must be declared positive, got {delta}")
+            return delta
+        d = _positive_number(delta, "delta")
+        if d.free_symbols:
+            return d
+        window = self.warp.max_delta()
+        if window != sp.oo and sp.simplify(d - window).is_nonnegative:
+            raise InputError(f"delta must be smaller than the window {sp.sstr(window)} of {self.warp.spec}, "
+                             f"got {sp.sstr(d)}")
+        if self.warp.time_varying and t is None:
+            raise InputError("the scale warp is time-varying: give the current time t (> 0)")
+        if not self.warp.time_varying and t is not None:
+            raise InputError(f"t applies only to time-varying warps; {self.warp.spec} is stationary")
+        return d
+
+    def lag(self, delta=DELTA, t=None) -> LagPair:
+        """Exact ``(A_Delta, B_Delta)`` (SymPy); ``delta`` a positive number or symbol (default ``Delta``).
+
+        For the scale warp, ``t`` is the current time and the step is ``t -> t + delta``.
+        """
+        delta = self._check_delta(delta, t)
+        if self.lag_kind is not None:
+            s = self._lag_parameter(delta, t)
+            form = self.basis.polynomial_form
+            need_e = self.lag_kind == "neglog-translation"
+            if s.is_Rational and not need_e:
+                ring = exact.RationalRing(flint.fmpq(int(s.p), int(s.q)))
+                A, B = exact.lag_core(self.lag_kind, form, ring)
+                return LagPair(exact.to_sympy(A, form), exact.to_sympy(B, form, vector=True), ROUTE_EXACT)
+            ring = exact.PolynomialRing(s, need_e)
+            A, B = exact.lag_core(self.lag_kind, form, ring)
+            return LagPair(exact.to_sympy(A, form, ring=ring), exact.to_sympy(B, form, ring=ring, vector=True),
+                           ROUTE_EXACT)
+        out = self._lag_integrals(delta, t, symbolic=True, dps=DEFAULT_DPS)
+        if out.route == ROUTE_SYMBOLIC:
+            return LagPair(sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B), ROUTE_SYMBOLIC)
+        if delta.free_symbols:
+            raise DerivationError(
+                f"no closed form for the lag matrices of {self.warp.spec} x {self.basis.spec} at N={self.N}; "
+                "give a numeric delta to get them by mpmath quadrature")
+        A = sp.ImmutableMatrix([[sp.Float(x, DEFAULT_DPS) for x in row] for row in out.A])
+        B = sp.ImmutableMatrix([[sp.Float(x, DEFAULT_DPS)] for x in out.B])
+        return LagPair(A, B, ROUTE_QUADRATURE, dps=DEFAULT_DPS)
+
+    def _lag_integrals(self, delta, t, *, symbolic, dps):
+        sym = symbolic and self.N <= integration.SYMBOLIC_MAX_N
+        return integration.lag_integrals(self.basis.functions, self.basis.weight, self.warp.lag_map(delta, t),
+                                         self.warp.cutoff(delta, t), symbolic=sym, dps=dps)
+
+    def numeric(self, delta, dtype=np.float64, dps: int | None = None, t=None) -> LagPair:
+        """``(A_Delta, B_Delta)`` rounded once to ``dtype`` (numpy float type) or ``"mpmath"`` (``dps`` digits).
+
+        Exact route: evaluated in ball arithmetic at rising precision until every entry is certified
+        to the target, then rounded. Fallback routes: SymPy ``evalf`` of the exact entries, or
+        mpmath quadrature at ``dps + 15`` digits.
+        """
+        delta = self._check_delta(delta, t)
+        if delta.free_symbols:
+            raise InputError("numeric() needs a numeric delta, got a symbol")
+        bits = _target_bits(dtype, dps)
+        if self.lag_kind is not None:
+            s = self._lag_parameter(delta, t)
+            form = self.basis.polynomial_form
+            need_e = self.lag_kind == "neglog-translation"
+
+            def compute(prec):
+                with flint.ctx.workprec(prec):
+                    ring = exact.ArbRing(exact.sympy_to_arb(s, prec), prec, need_e)
+                    A, B = exact.lag_core(self.lag_kind, form, ring)
+                    return exact.to_arb(A, form), exact.to_arb(B, form, vector=True)
+            A, B = _certified(compute, bits, dtype, dps)
+            return LagPair(A, B, ROUTE_EXACT)
+        work = max(dps or 0, DEFAULT_DPS)
+        out = self._lag_integrals(delta, t, symbolic=True, dps=work)
+        if out.route == ROUTE_SYMBOLIC:
+            prec_dps = work + 10
+            A = [[mpmath.mpf(sp.N(x, prec_dps)) for x in row] for row in out.A]
+            B = [mpmath.mpf(sp.N(x, prec_dps)) for x in out.B]
+        else:
+            A, B = out.A, out.B
+        A, B = _from_mp(A, B, dtype, dps)
+        return LagPair(A, B, out.route, dps=out.dps)
+
+    def step_matrices(self, t, delta=1, exact_result=True):
+        """Per-step ``(A_t, B_t)`` of a time-varying warp for the step ``t -> t + delta``."""
+        if not self.warp.time_varying:
+            raise InputError(f"step_matrices applies to time-varying warps; {self.warp.spec} is stationary: use lag()")
+        return self.lag(delta, t=t) if exact_result else self.numeric(delta, t=t)
+
+
+# ---------------------------------------------------------------------- rounding
+
+def _target_bits(dtype, dps) -> int:
+    if isinstance(dtype, str) and dtype == "mpmath":
+        if dps is None:
+            raise InputError("dtype='mpmath' needs dps (decimal digits), e.g. dps=50")
+        if not isinstance(dps, int) or dps < 1:
+            raise InputError(f"dps must be a positive integer, got {dps!r}")
+        return int(dps * 3.33) + 8
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise InputError(f"dtype must be numpy.float64, numpy.float32 or 'mpmath', got {dtype!r}") from None
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise InputError(f"dtype must be numpy.float64, numpy.float32 or 'mpmath', got {dtype!r}")
+    return 60
+
+
+def _converged(M, bits, prec) -> bool:
+    for i in range(M.nrows()):
+        for j in range(M.ncols()):
+            x = M[i, j]
+            if x.is_exact() or x.rel_accuracy_bits() >= bits:
+                continue
+            if prec >= 1024 and x.contains(0) and x.rad() < flint.arb(2) ** (-(prec // 2)):
+                continue  # zero to at least half the working precision
+            return False
+    return True
+
+
+def _certified(compute, bits, dtype, dps):
+    """Evaluate ``compute(prec)`` (arb matrices) at rising precision until every entry has ``bits`` bits."""
+    prec = 2 * bits + 64
+    while prec <= _MAX_PREC:
+        mats = compute(prec)
+        if all(_converged(M, bits, prec) for M in mats):
+            return tuple(_arb_round(M, dtype, dps, prec) for M in mats)
+        prec *= 2
+    raise DerivationError(f"could not certify {bits} bits below {_MAX_PREC} bits of working precision")
+
+
+def _arb_round(M, dtype, dps, prec):
+    def value(x):
+        if x.contains(0) and not x.is_exact() and x.rel_accuracy_bits() < 1:
+            return mpmath.mpf(0)
+        man, exp = x.mid().man_exp()
+        return mpmath.mpf((int(man), int(exp)))
+    rows = [[value(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
+    if M.ncols() == 1:
+        rows_b = [r[0] for r in rows]
+        return _from_mp_one(rows_b, dtype, dps, vector=True)
+    return _from_mp_one(rows, dtype, dps)
+
+
+def _from_mp_one(values, dtype, dps, vector=False):
+    if isinstance(dtype, str):
+        with mpmath.workdps(dps):
+            return mpmath.matrix([[+x] for x in values] if vector else [[+x for x in row] for row in values])
+    dt = np.dtype(dtype)
+    with mpmath.workprec(53 if dt == np.float64 else 24):
+        if vector:
+            return np.array([float(+x) for x in values], dtype=dt)
+        return np.array([[float(+x) for x in row] for row in values], dtype=dt)
+
+
+def _mp(x, digits=DEFAULT_DPS + 15):
+    """An mpmath number from an mpmath or exact SymPy value (the latter evaluated at ``digits``)."""
+    return x if isinstance(x, mpmath.mpf) else mpmath.mpf(sp.N(x, digits))
+
+
+def _from_mp(A, B, dtype, dps):
+    digits = max(dps or 0, DEFAULT_DPS) + 15
+    A = [[_mp(x, digits) for x in row] for row in A]
+    B = [_mp(x, digits) for x in B]
+    return _from_mp_one(A, dtype, dps), _from_mp_one(B, dtype, dps, vector=True)

@@ -1,0 +1,343 @@
+"""Time warps: maps of the history onto Z = (0, 1].
+
+A *stationary* warp is ``sigma_t(s) = f(s - t)`` with ``f`` increasing from 0 to 1 on its support
+``(x_min, 0]`` (``x_min = -theta`` for a finite window, ``-inf`` otherwise) and inverse ``g = f^{-1}``.
+Stepping from ``t`` to ``t + Delta`` moves a point with new coordinate ``z`` back to
+
+    lambda_Delta(z) = f(g(z) + Delta)          (the lag map, defined for z <= z_Delta = f(-Delta))
+
+and differentiating at ``Delta = 0`` gives the velocity ``v(z) = f'(g(z)) = 1 / g'(z)`` that enters the
+generator (MATH.md sections 2-3).
+
+The time-varying *scale* warp ``sigma_t(s) = s / t`` on ``[0, t]`` (original HiPPO-LegS) has lag map
+``z (t + Delta) / t``, cutoff ``t / (t + Delta)`` and velocity ``z / t``.
+
+Every warp reports the *structure* of its lag map, which decides the derivation route:
+``"dilation"`` (``lambda(z) = z / z_Delta``), ``"translation"`` (``lambda(z) = z + 1 - z_Delta``) or
+``None`` (anything else).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import mpmath
+import sympy as sp
+
+from ..errors import InputError
+from .expressions import parse_expression, symbol
+
+X = symbol("x")
+Z = symbol("z")
+DELTA = sp.Symbol("Delta", positive=True)
+T = sp.Symbol("t", positive=True)
+_ZPOS = sp.Symbol("z", positive=True)
+_MONOTONE_SAMPLES = 400
+
+
+class Warp:
+    """Common interface of all warps; see the module docstring for the formulas."""
+
+    name: str
+    time_varying: bool = False
+    structure: str | None = None
+
+    def __init__(self, name: str, params: dict | None = None, spec: str | None = None):
+        self.name = name
+        self.params = dict(params or {})
+        self._spec = spec
+
+    @property
+    def spec(self) -> str:
+        if self._spec:
+            return self._spec
+        if not self.params:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={sp.sstr(v)}" for k, v in self.params.items())
+
+    def __repr__(self) -> str:
+        return f"Warp({self.spec!r})"
+
+    def cutoff(self, delta, t=None) -> sp.Expr:
+        """``z_Delta``: new coordinates above it are the newest ``Delta`` of time."""
+        raise NotImplementedError
+
+    def lag_map(self, delta, t=None) -> sp.Expr:
+        """``lambda_Delta(z)``: the old coordinate of the point with new coordinate ``z``."""
+        raise NotImplementedError
+
+    def velocity(self, t=None) -> sp.Expr:
+        """``v(z) = d lambda_Delta(z) / d Delta`` at ``Delta = 0``."""
+        raise NotImplementedError
+
+    def max_delta(self):
+        """Largest admissible step (the window length for finite windows, else ``oo``)."""
+        return sp.oo
+
+
+class StationaryWarp(Warp):
+    """``sigma_t(s) = f(s - t)`` with ``f`` (in ``x``) increasing from 0 at ``x_min`` to 1 at 0.
+
+    ``x_min`` is ``-theta`` for a finite window or ``-oo``; ``g`` is the inverse of ``f`` (in ``z``).
+    """
+
+    def __init__(self, name, f, g, x_min, *, params=None, spec=None, structure="detect", checks=()):
+        super().__init__(name, params, spec)
+        self.f = f
+        self.g = g
+        self.x_min = x_min
+        self.checks = tuple(checks)
+        if structure == "detect":
+            structure = _detect_structure(self)
+        self.structure = structure
+
+    def cutoff(self, delta, t=None):
+        return sp.simplify(self.f.subs(X, -delta))
+
+    def lag_map(self, delta, t=None):
+        return _simplify_in_z(self.f.subs(X, self.g + delta))
+
+    @functools.cached_property
+    def _velocity(self):
+        return _simplify_in_z(sp.diff(self.f, X).subs(X, self.g))
+
+    def velocity(self, t=None):
+        return self._velocity
+
+    def max_delta(self):
+        return -self.x_min
+
+
+class ScaleWarp(Warp):
+    """The time-varying scale warp ``sigma_t(s) = s / t`` on ``[0, t]`` (original HiPPO-LegS).
+
+    Its generator at time ``t`` is ``1/t`` times the generator of the exponential warp of rate 1, so
+    ``A_gen`` and ``B_gen`` of this warp are reported at ``t = 1``: ``dc/dt = (A_gen c + B_gen u) / t``.
+    """
+
+    time_varying = True
+    structure = "dilation"
+
+    def __init__(self):
+        super().__init__("scale")
+
+    def _t(self, t):
+        if t is None:
+            raise InputError("the scale warp is time-varying: give the current time t (> 0) for lag matrices")
+        return _positive_number(t, "t")
+
+    def cutoff(self, delta, t=None):
+        t = self._t(t)
+        return t / (t + delta)
+
+    def lag_map(self, delta, t=None):
+        t = self._t(t)
+        return Z * (t + delta) / t
+
+    def velocity(self, t=None):
+        return Z / (1 if t is None else self._t(t))
+
+
+def _simplify_in_z(expr):
+    """Simplify with ``z > 0`` (so that ``exp(log z) = z``), keeping the canonical real ``z``."""
+    return sp.simplify(expr.subs(Z, _ZPOS)).subs(_ZPOS, Z)
+
+
+def _positive_number(value, name: str) -> sp.Expr:
+    """An exact positive SymPy number from a Python number, string or SymPy value."""
+    if isinstance(value, bool):
+        raise InputError(f"{name} must be a positive number, got {value!r}")
+    if isinstance(value, str):
+        expr = parse_expression(value, "x", what=name)
+        if expr.free_symbols:
+            raise InputError(f"{name} must be a number, got {value!r}")
+    elif isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InputError(f"{name} must be a finite positive number, got {value!r}")
+        expr = sp.Rational(repr(value)) if isinstance(value, float) else sp.Integer(value)
+    elif isinstance(value, sp.Expr):
+        expr = value
+    else:
+        raise InputError(f"{name} must be a positive number, got {type(value).__name__}")
+    if expr.free_symbols:
+        return expr  # a symbol (e.g. Delta) is accepted as is
+    if not (expr.is_real and expr.is_finite and expr.is_positive):
+        raise InputError(f"{name} must be a finite positive number, got {sp.sstr(expr)}")
+    return expr
+
+
+def exponential(rate=1) -> StationaryWarp:
+    """``f(x) = exp(rate * x)`` on ``(-oo, 0]``: HiPPO-LegS with Legendre (MATH.md section 4)."""
+    theta = _positive_number(rate, "exponential warp rate")
+    f = sp.exp(theta * X)
+    g = sp.log(Z) / theta
+    params = {"rate": theta} if theta != 1 else {}
+    return StationaryWarp("exponential", f, g, -sp.oo, params=params, structure="dilation",
+                          checks=("built-in",))
+
+
+def linear(window=1) -> StationaryWarp:
+    """``f(x) = 1 + x / window`` on ``[-window, 0]``: HiPPO-LegT with Legendre."""
+    theta = _positive_number(window, "linear warp window")
+    f = 1 + X / theta
+    g = theta * (Z - 1)
+    params = {"window": theta} if theta != 1 else {}
+    return StationaryWarp("linear", f, g, -theta, params=params, structure="translation",
+                          checks=("built-in",))
+
+
+def scale() -> ScaleWarp:
+    """The time-varying scale warp ``s / t`` on ``[0, t]`` (original scale-invariant HiPPO-LegS)."""
+    return ScaleWarp()
+
+
+def custom(f, inverse=None) -> StationaryWarp:
+    """A stationary warp from an expression ``f`` in ``x`` (string or SymPy), validated.
+
+    Checks: ``f(0) = 1``; ``f`` reaches 0 at a finite ``x_min < 0`` (a window) or as ``x -> -oo``;
+    ``f`` is increasing on ``(x_min, 0)``. The inverse ``g`` is solved symbolically unless given
+    (``inverse``, an expression in ``z``), and checked either way.
+    """
+    f = _warp_expr(f, "x", "warp f")
+    spec = f"f={sp.sstr(f)}"
+    checks = []
+    f0 = sp.simplify(f.subs(X, 0))
+    if f0 != 1:
+        raise InputError(f"warp f: f(0) must equal 1 (the present maps to z = 1), got f(0) = {sp.sstr(f0)}")
+    x_min = _support_start(f)
+    checks.append("f(0) = 1 (exact)")
+    checks.append(_check_increasing(f, x_min))
+    if inverse is None:
+        g = _solve_inverse(f, x_min)
+        checks.append("inverse g solved symbolically and checked")
+    else:
+        g = _warp_expr(inverse, "z", "warp inverse g")
+        spec += f";g={sp.sstr(g)}"
+        _check_inverse(f, g, x_min)
+        checks.append("user inverse g checked: f(g(z)) = z")
+    return StationaryWarp("custom", f, g, x_min, spec=spec, checks=checks)
+
+
+def _warp_expr(value, var, what):
+    if isinstance(value, str):
+        return parse_expression(value, var, what=what)
+    if isinstance(value, sp.Expr):
+        allowed = {symbol(var)}
+        extra = value.free_symbols - allowed
+        if extra:
+            raise InputError(f"{what}: the only variable allowed is {var}, found {sorted(map(str, extra))}")
+        return value
+    raise InputError(f"{what}: expected an expression in {var} (string or SymPy), got {type(value).__name__}")
+
+
+def _support_start(f) -> sp.Expr:
+    """``x_min``: the largest zero of ``f`` below 0, or ``-oo`` when ``f -> 0`` only as ``x -> -oo``."""
+    xneg = sp.Symbol("x", negative=True)
+    fn = f.subs(X, xneg)
+    try:
+        zeros = sp.solveset(fn, xneg, sp.Interval.open(-sp.oo, 0))
+    except (NotImplementedError, ValueError, TypeError):
+        zeros = None
+    if isinstance(zeros, sp.FiniteSet) and len(zeros) > 0:
+        real = [r for r in zeros if r.is_real]
+        if real:
+            return max(real, key=lambda r: float(r))
+    if zeros is not None and zeros is not sp.S.EmptySet and not isinstance(zeros, sp.FiniteSet):
+        raise InputError(f"warp f: could not locate where f reaches 0 (solutions {sp.sstr(zeros)}); "
+                         "use a warp that reaches 0 at one x < 0 or only as x -> -oo")
+    try:
+        lim = sp.limit(f, X, -sp.oo)
+    except (NotImplementedError, ValueError):
+        lim = None
+    if lim == 0:
+        return -sp.oo
+    raise InputError(
+        f"warp f: f must reach 0 at some x < 0 (a finite window) or tend to 0 as x -> -oo "
+        f"(f never reaches 0 below x = 0; its limit at -oo is {sp.sstr(lim)})")
+
+
+def _sample_points(x_min, count):
+    """Points of ``(x_min, 0)``: uniform for a window, ``-tan`` spread over ``(-oo, 0)`` otherwise."""
+    u = [mpmath.mpf(i) / (count + 1) for i in range(1, count + 1)]
+    if x_min == -sp.oo:
+        return [-mpmath.tan(mpmath.pi / 2 * ui) for ui in u]
+    lo = mpmath.mpf(sp.N(x_min, 30))
+    return [lo * ui for ui in u]
+
+
+def _check_increasing(f, x_min) -> str:
+    """Exact when SymPy decides ``f' <= 0`` has no interval of solutions; else sampled (and said so)."""
+    df = sp.diff(f, X)
+    interval = sp.Interval.open(x_min, 0)
+    try:
+        bad = sp.solveset(df < 0, X, interval)
+        decided = not isinstance(bad, sp.ConditionSet)
+    except (NotImplementedError, ValueError, TypeError):
+        decided = False
+    if decided:
+        if bad is not sp.S.EmptySet:
+            raise InputError(f"warp f: f must be increasing on its support {sp.sstr(interval)}, "
+                             f"but f' = {sp.sstr(df)} < 0 on {sp.sstr(bad)}")
+        flat = sp.solveset(sp.Eq(df, 0), X, interval)
+        if isinstance(flat, sp.FiniteSet) or flat is sp.S.EmptySet:
+            return "f increasing on its support (exact: f' > 0 but at isolated points)"
+        raise InputError(f"warp f: f must be increasing on its support, but f' = 0 on {sp.sstr(flat)}")
+    dfn = sp.lambdify(X, df, modules="mpmath")
+    fn = sp.lambdify(X, f, modules="mpmath")
+    with mpmath.workdps(30):
+        for x in _sample_points(x_min, _MONOTONE_SAMPLES):
+            d, v = dfn(x), fn(x)
+            if not (mpmath.im(d) == 0 and mpmath.re(d) > 0 and 0 < mpmath.re(v) <= 1):
+                raise InputError(f"warp f: f must be increasing with values in (0, 1] on its support, "
+                                 f"but at x = {mpmath.nstr(x, 8)}: f = {mpmath.nstr(v, 8)}, f' = {mpmath.nstr(d, 8)}")
+    return f"f increasing on its support (checked numerically at {_MONOTONE_SAMPLES} points; not proved)"
+
+
+def _check_inverse(f, g, x_min):
+    gp = g.subs(Z, _ZPOS)
+    if sp.simplify(f.subs(X, gp) - _ZPOS) == 0 and sp.simplify(g.subs(Z, 1)) == 0:
+        return
+    fn = sp.lambdify(X, f, modules="mpmath")
+    gn = sp.lambdify(Z, g, modules="mpmath")
+    with mpmath.workdps(30):
+        for zz in [mpmath.mpf(k) / 16 for k in range(1, 17)]:
+            try:
+                x = gn(zz)
+                ok = mpmath.im(x) == 0 and abs(fn(x) - zz) < mpmath.mpf(10) ** -20
+                if x_min != -sp.oo:
+                    ok = ok and mpmath.re(x) >= mpmath.mpf(sp.N(x_min, 30)) - mpmath.mpf(10) ** -20
+            except (ValueError, ZeroDivisionError, TypeError):
+                ok = False
+            if not ok:
+                raise InputError(f"warp inverse g: g = {sp.sstr(g)} is not the inverse of f on (0, 1] "
+                                 f"(f(g(z)) != z at z = {mpmath.nstr(zz, 6)})")
+
+
+def _solve_inverse(f, x_min) -> sp.Expr:
+    try:
+        candidates = sp.solve(sp.Eq(f, _ZPOS), X)
+    except (NotImplementedError, ValueError, TypeError):
+        candidates = []
+    for cand in candidates:
+        g = cand.subs(_ZPOS, Z)
+        try:
+            _check_inverse(f, g, x_min)
+        except InputError:
+            continue
+        return sp.simplify(g)
+    raise InputError(f"warp f: SymPy could not invert f = {sp.sstr(f)} on (0, 1]; "
+                     "give the inverse explicitly (CLI: f=EXPR;g=EXPR_IN_z, Python: inverse=...)")
+
+
+def _detect_structure(warp: StationaryWarp) -> str | None:
+    """``"dilation"`` if ``lambda(z) = z / z_Delta``, ``"translation"`` if ``lambda(z) = z + 1 - z_Delta``."""
+    lam = warp.lag_map(DELTA).subs(Z, _ZPOS)
+    cut = warp.cutoff(DELTA)
+    if sp.simplify(lam * cut - _ZPOS) == 0:
+        return "dilation"
+    if sp.simplify(lam - _ZPOS - 1 + cut) == 0:
+        return "translation"
+    return None
+
+
+BUILTIN = {"exponential": exponential, "linear": linear, "scale": scale}
