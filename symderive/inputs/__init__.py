@@ -1,0 +1,1 @@
+"""Parsing and validation of user inputs (expressions, specs, parameters)."""
