@@ -81,7 +81,7 @@ class PolynomialRing:
     """Polynomials in ``(s, e)`` over QQ, as SymPy ``DomainMatrix`` entries.
 
     ``s_value`` may be a rational (then ``s`` is that constant and only ``e`` stays a variable).
-    ``substitution`` maps the ring's symbols to the SymPy expressions they stand for.
+    Entries convert back to SymPy with ``s`` and ``e`` replaced by ``s_expr`` and ``exp(-s_expr)``.
     """
 
     exact = True
@@ -93,7 +93,8 @@ class PolynomialRing:
         rational = s_expr.is_Rational
         self.s = self.ring(QQ(int(s_expr.p), int(s_expr.q))) if rational else s
         self.e = e if need_e else None
-        self.substitution = {self._s_sym: s_expr, self._e_sym: sp.exp(-s_expr)}
+        self._values = (s_expr, sp.exp(-s_expr))
+        self._powers = ([sp.S.One], [sp.S.One])
 
     def mat(self, rows):
         return DomainMatrix([[self.domain.convert(x) for x in row] for row in rows],
@@ -102,8 +103,19 @@ class PolynomialRing:
     def rat(self, p, q=1):
         return self.ring(QQ(p, q))
 
+    def _power(self, which: int, k: int) -> sp.Expr:
+        cache = self._powers[which]
+        while len(cache) <= k:
+            cache.append(cache[-1] * self._values[which])
+        return cache[k]
+
     def to_sympy(self, element) -> sp.Expr:
-        return sp.expand(self.domain.to_sympy(element).xreplace(self.substitution))
+        """``sum c s^a e^b`` with ``s``, ``e`` replaced by the expressions they stand for."""
+        terms = []
+        for (a, b), c in element.terms():
+            coeff = sp.Rational(int(c.numerator), int(c.denominator))
+            terms.append(coeff * self._power(0, a) * self._power(1, b))
+        return sp.Add(*terms)
 
 
 class ArbRing:
@@ -156,7 +168,9 @@ def lag_core(kind: str, form: PolynomialForm, ring):
     """``(A_core, B_core)`` with ``A = S A_core S``, ``B = S B_core`` in the ring's arithmetic."""
     if kind not in LAG_KINDS:
         raise ValueError(f"unknown lag kind {kind!r}; valid: {LAG_KINDS}")
-    K, N = form.K, form.N
+    if kind == "dilation" and isinstance(ring, PolynomialRing) and not ring.s.is_ground:
+        return _dilation_polynomial(form, ring)
+    K = form.K
     s, one = ring.s, ring.rat(1)
     P = _P(form, ring)
     powers = [one]
@@ -191,6 +205,38 @@ def lag_core(kind: str, form: PolynomialForm, ring):
                 partial = partial + powers[j] * ring.rat(1, math.factorial(j))
             b.append((one - e * partial) * ring.rat(math.factorial(i)))
     B = P * ring.mat([[x] for x in b])
+    return A, B
+
+
+def dilation_factors(form: PolynomialForm):
+    """``(P, H P^T)`` over QQ: the dilation's ``A_core(s) = sum_i s^{i+1} P[:, i] (H P^T)[i, :]``."""
+    ring = RationalRing()
+    P = _P(form, ring)
+    H = ring.mat([[fmpq(1, i + l + 1) for l in range(form.K)] for i in range(form.K)])
+    return P, H * P.transpose()
+
+
+def _dilation_polynomial(form: PolynomialForm, ring: PolynomialRing):
+    """The dilation for a symbolic ``s``: each entry built directly as a polynomial in ``s``."""
+    P, R = dilation_factors(form)
+    N, K = form.N, form.K
+    Pl = [[P[n, i] for i in range(K)] for n in range(N)]
+    Rl = [[R[i, k] for k in range(N)] for i in range(K)]
+    poly = ring.ring.from_dict
+    rows = []
+    for n in range(N):
+        row = []
+        for k in range(N):
+            terms = {}
+            for i in range(K):
+                c = Pl[n][i] * Rl[i][k] if Pl[n][i] else 0
+                if c:
+                    terms[(i + 1, 0)] = QQ(int(c.p), int(c.q))
+            row.append(poly(terms) if terms else ring.ring.zero)
+        rows.append(row)
+    A = DomainMatrix(rows, (N, N), ring.domain)
+    b = [poly({(0, 0): QQ(1, i + 1), (i + 1, 0): QQ(-1, i + 1)}) for i in range(K)]
+    B = _P(form, ring) * ring.mat([[x] for x in b])
     return A, B
 
 

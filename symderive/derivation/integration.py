@@ -7,8 +7,8 @@ The same formulas as :mod:`symderive.derivation.exact`, integrated entry by entr
     A_Delta[n, k] = integral_0^{z_Delta} p_n(z) p_k(lambda_Delta(z)) w(z) dz
     B_Delta[n]    = integral_{z_Delta}^1 p_n(z) w(z) dz
 
-First by ``sympy.integrate`` (exact, route ``symbolic-integration``); an entry SymPy cannot do is
-computed by ``mpmath.quad`` at a stated precision instead (route ``mpmath-quadrature``). Symbolic
+First by ``sympy.integrate`` (exact, route ``symbolic-integration``); an entry SymPy cannot do
+(or not within the time limit of :mod:`symderive._limits`) is computed by ``mpmath.quad`` at a stated precision instead (route ``mpmath-quadrature``). Symbolic
 integration is tried only up to ``SYMBOLIC_MAX_N`` functions: it costs N^2 integrals.
 """
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from .._limits import SymbolicTimeout, time_limit
 from ..inputs.expressions import symbol
 
 Z = symbol("z")
@@ -40,8 +41,9 @@ class Integrals:
 
 def _symbolic(expr, lo, hi):
     try:
-        value = sp.integrate(sp.expand(expr), (Z, lo, hi))
-    except (NotImplementedError, ValueError, TypeError, ZeroDivisionError):
+        with time_limit():
+            value = sp.integrate(sp.expand(expr), (Z, lo, hi))
+    except (NotImplementedError, ValueError, TypeError, ZeroDivisionError, SymbolicTimeout):
         return None
     if value.has(sp.Integral) or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.has(sp.Piecewise):
         return None

@@ -22,6 +22,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from .._limits import SymbolicTimeout, time_limit
 from ..errors import DerivationError, InputError
 from ..inputs.bases import Basis
 from ..inputs.expressions import symbol
@@ -102,21 +103,22 @@ class LagModel:
         if form is None or self.basis.weight != 1:
             return None
         v = self.warp.velocity()
-        v1 = sp.simplify(v.subs(Z, 1))
-        if form.coordinate == "z":
-            vy = v.subs(Z, _Y)
-        else:
-            vy = sp.expand_log(sp.simplify((-v / Z).subs(Z, sp.exp(-_Y))), force=True)
         try:
-            poly = sp.Poly(sp.expand(sp.simplify(vy)), _Y)
-        except sp.PolynomialError:
+            with time_limit():
+                v1 = sp.simplify(v.subs(Z, 1))
+                if form.coordinate == "z":
+                    vy = v.subs(Z, _Y)
+                else:
+                    vy = sp.expand_log(sp.simplify((-v / Z).subs(Z, sp.exp(-_Y))), force=True)
+                poly = sp.Poly(sp.expand(sp.simplify(vy)), _Y)
+                coeffs = list(reversed(poly.all_coeffs()))
+                c = next((x for x in reversed(coeffs) if x != 0), None)
+                if c is None:
+                    return None
+                r = [sp.simplify(x / c) for x in coeffs]
+                r1 = sp.simplify(v1 / c)
+        except (sp.PolynomialError, SymbolicTimeout):
             return None
-        coeffs = list(reversed(poly.all_coeffs()))
-        c = next((x for x in reversed(coeffs) if x != 0), None)
-        if c is None:
-            return None
-        r = [sp.nsimplify(sp.simplify(x / c)) for x in coeffs]
-        r1 = sp.simplify(v1 / c)
         if not all(x.is_Rational for x in r + [r1]):
             return None
         return c, [flint.fmpq(int(x.p), int(x.q)) for x in r], flint.fmpq(int(r1.p), int(r1.q))
@@ -336,7 +338,8 @@ def _arb_round(M, dtype, dps, prec):
         if x.contains(0) and not x.is_exact() and x.rel_accuracy_bits() < 1:
             return mpmath.mpf(0)
         man, exp = x.mid().man_exp()
-        return mpmath.mpf((int(man), int(exp)))
+        with mpmath.workprec(max(int(man).bit_length(), 53) + 8):
+            return mpmath.mpf((int(man), int(exp)))  # exact: enough bits for the midpoint
     rows = [[value(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
     if M.ncols() == 1:
         rows_b = [r[0] for r in rows]

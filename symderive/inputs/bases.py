@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 from flint import fmpq
 
+from .._limits import SYMBOLIC_SECONDS, SymbolicTimeout, time_limit
 from ..errors import InputError
 from .expressions import parse_expression, symbol
 
@@ -247,7 +248,13 @@ def _polynomial_gram_schmidt(exprs) -> PolynomialForm | None:
 
 
 def _integral(expr, w):
-    return sp.integrate(sp.expand(expr * w), (Z, 0, 1))
+    try:
+        with time_limit():
+            return sp.integrate(sp.expand(expr * w), (Z, 0, 1))
+    except SymbolicTimeout:
+        raise InputError(f"custom basis: SymPy could not integrate {sp.sstr(expr * w)} on (0, 1] within "
+                         f"{SYMBOLIC_SECONDS:g} s, so the basis cannot be orthonormalized exactly; "
+                         "use functions with elementary integrals (e.g. polynomials)") from None
 
 
 def _gram_schmidt_symbolic(exprs, w):

@@ -24,6 +24,7 @@ import functools
 import mpmath
 import sympy as sp
 
+from .._limits import SymbolicTimeout, time_limit
 from ..errors import InputError
 from .expressions import parse_expression, symbol
 
@@ -140,7 +141,11 @@ class ScaleWarp(Warp):
 
 def _simplify_in_z(expr):
     """Simplify with ``z > 0`` (so that ``exp(log z) = z``), keeping the canonical real ``z``."""
-    return sp.simplify(expr.subs(Z, _ZPOS)).subs(_ZPOS, Z)
+    try:
+        with time_limit():
+            return sp.simplify(expr.subs(Z, _ZPOS)).subs(_ZPOS, Z)
+    except SymbolicTimeout:
+        return expr
 
 
 def _positive_number(value, name: str) -> sp.Expr:
@@ -235,8 +240,9 @@ def _support_start(f) -> sp.Expr:
     xneg = sp.Symbol("x", negative=True)
     fn = f.subs(X, xneg)
     try:
-        zeros = sp.solveset(fn, xneg, sp.Interval.open(-sp.oo, 0))
-    except (NotImplementedError, ValueError, TypeError):
+        with time_limit():
+            zeros = sp.solveset(fn, xneg, sp.Interval.open(-sp.oo, 0))
+    except (NotImplementedError, ValueError, TypeError, SymbolicTimeout):
         zeros = None
     if isinstance(zeros, sp.FiniteSet) and len(zeros) > 0:
         real = [r for r in zeros if r.is_real]
@@ -246,8 +252,9 @@ def _support_start(f) -> sp.Expr:
         raise InputError(f"warp f: could not locate where f reaches 0 (solutions {sp.sstr(zeros)}); "
                          "use a warp that reaches 0 at one x < 0 or only as x -> -oo")
     try:
-        lim = sp.limit(f, X, -sp.oo)
-    except (NotImplementedError, ValueError):
+        with time_limit():
+            lim = sp.limit(f, X, -sp.oo)
+    except (NotImplementedError, ValueError, SymbolicTimeout):
         lim = None
     if lim == 0:
         return -sp.oo
@@ -270,17 +277,20 @@ def _check_increasing(f, x_min) -> str:
     df = sp.diff(f, X)
     interval = sp.Interval.open(x_min, 0)
     try:
-        bad = sp.solveset(df < 0, X, interval)
-        decided = not isinstance(bad, sp.ConditionSet)
-    except (NotImplementedError, ValueError, TypeError):
+        with time_limit():
+            bad = sp.solveset(df < 0, X, interval)
+            flat = sp.solveset(sp.Eq(df, 0), X, interval)
+        decided = not isinstance(bad, sp.ConditionSet) and not isinstance(flat, sp.ConditionSet)
+    except (NotImplementedError, ValueError, TypeError, SymbolicTimeout):
         decided = False
     if decided:
         if bad is not sp.S.EmptySet:
             raise InputError(f"warp f: f must be increasing on its support {sp.sstr(interval)}, "
                              f"but f' = {sp.sstr(df)} < 0 on {sp.sstr(bad)}")
-        flat = sp.solveset(sp.Eq(df, 0), X, interval)
-        if isinstance(flat, sp.FiniteSet) or flat is sp.S.EmptySet:
-            return "f increasing on its support (exact: f' > 0 but at isolated points)"
+        if flat is sp.S.EmptySet:
+            return "f increasing on its support (exact: f' > 0 there)"
+        if isinstance(flat, sp.FiniteSet):
+            return "f increasing on its support (exact: f' > 0 there except at isolated points)"
         raise InputError(f"warp f: f must be increasing on its support, but f' = 0 on {sp.sstr(flat)}")
     dfn = sp.lambdify(X, df, modules="mpmath")
     fn = sp.lambdify(X, f, modules="mpmath")
@@ -295,8 +305,12 @@ def _check_increasing(f, x_min) -> str:
 
 def _check_inverse(f, g, x_min):
     gp = g.subs(Z, _ZPOS)
-    if sp.simplify(f.subs(X, gp) - _ZPOS) == 0 and sp.simplify(g.subs(Z, 1)) == 0:
-        return
+    try:
+        with time_limit():
+            if sp.simplify(f.subs(X, gp) - _ZPOS) == 0 and sp.simplify(g.subs(Z, 1)) == 0:
+                return
+    except SymbolicTimeout:
+        pass  # decide numerically below
     fn = sp.lambdify(X, f, modules="mpmath")
     gn = sp.lambdify(Z, g, modules="mpmath")
     with mpmath.workdps(30):
@@ -315,8 +329,9 @@ def _check_inverse(f, g, x_min):
 
 def _solve_inverse(f, x_min) -> sp.Expr:
     try:
-        candidates = sp.solve(sp.Eq(f, _ZPOS), X)
-    except (NotImplementedError, ValueError, TypeError):
+        with time_limit():
+            candidates = sp.solve(sp.Eq(f, _ZPOS), X)
+    except (NotImplementedError, ValueError, TypeError, SymbolicTimeout):
         candidates = []
     for cand in candidates:
         g = cand.subs(_ZPOS, Z)
@@ -324,19 +339,23 @@ def _solve_inverse(f, x_min) -> sp.Expr:
             _check_inverse(f, g, x_min)
         except InputError:
             continue
-        return sp.simplify(g)
+        return g
     raise InputError(f"warp f: SymPy could not invert f = {sp.sstr(f)} on (0, 1]; "
                      "give the inverse explicitly (CLI: f=EXPR;g=EXPR_IN_z, Python: inverse=...)")
 
 
 def _detect_structure(warp: StationaryWarp) -> str | None:
     """``"dilation"`` if ``lambda(z) = z / z_Delta``, ``"translation"`` if ``lambda(z) = z + 1 - z_Delta``."""
-    lam = warp.lag_map(DELTA).subs(Z, _ZPOS)
-    cut = warp.cutoff(DELTA)
-    if sp.simplify(lam * cut - _ZPOS) == 0:
-        return "dilation"
-    if sp.simplify(lam - _ZPOS - 1 + cut) == 0:
-        return "translation"
+    try:
+        with time_limit():
+            lam = warp.lag_map(DELTA).subs(Z, _ZPOS)
+            cut = warp.cutoff(DELTA)
+            if sp.simplify(lam * cut - _ZPOS) == 0:
+                return "dilation"
+            if sp.simplify(lam - _ZPOS - 1 + cut) == 0:
+                return "translation"
+    except SymbolicTimeout:
+        pass  # undecided: the per-entry routes are correct for any lag map
     return None
 
 
