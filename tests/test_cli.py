@@ -1,0 +1,126 @@
+"""The ``symderive matrices`` command: JSON contract, exit codes, one-line errors, hostile input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symderive.cli import main
+
+
+def run_cli(*args):
+    proc = subprocess.run([sys.executable, "-m", "symderive", *args], capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def run_inline(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_contract_in_a_subprocess():
+    code, out, err = run_cli("matrices", "--warp", "exponential", "--basis", "legendre", "--N", "4",
+                             "--delta", "0.1", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["N"] == 4
+    A_gen = np.array(data["A_gen"])
+    n = np.arange(4)
+    legs = np.where(n[:, None] > n[None, :], np.sqrt((2 * n[:, None] + 1) * (2 * n[None, :] + 1)), 0) + np.diag(n + 1)
+    assert np.array_equal(A_gen, -legs)  # exact values round to the same doubles
+    assert np.allclose(data["B_gen"], np.sqrt(2 * n + 1), rtol=0, atol=0)
+    A = np.array(data["A"])
+    assert A.shape == (4, 4) and np.allclose(np.diag(A), np.exp(-0.1 * (n + 1)), rtol=1e-15)
+    assert len(data["B"]) == 4 and "A_exact" not in data
+
+
+def test_exact_adds_strings(capsys):
+    code, out, _ = run_inline(capsys, "matrices", "--warp", "linear:window=2", "--basis", "legendre", "--N", "3",
+                              "--delta", "0.5", "--exact")
+    assert code == 0
+    data = json.loads(out)
+    assert data["A_gen_exact"][1][0] == "-sqrt(3)/2"
+    exact = sp.Matrix([[sp.sympify(x) for x in row] for row in data["A_exact"]])  # our own output, trusted text
+    assert np.allclose(np.array(exact.evalf(20), dtype=float), data["A"], rtol=0, atol=1e-16)
+    assert data["routes"] == {"generator": "exact-linear-algebra", "lag": "exact-linear-algebra"}
+
+
+def test_scale_warp_needs_time_and_uses_it(capsys):
+    code, _, err = run_inline(capsys, "matrices", "--warp", "scale", "--basis", "legendre", "--N", "2", "--delta", "1")
+    assert code == 2 and "--time" in err
+    code, out, _ = run_inline(capsys, "matrices", "--warp", "scale", "--basis", "legendre", "--N", "2",
+                              "--delta", "1", "--time", "3", "--exact")
+    data = json.loads(out)
+    assert code == 0 and data["A_exact"] == [["3/4", "0"], ["-3*sqrt(3)/16", "9/16"]]
+
+
+def test_custom_warp_and_basis(capsys):
+    code, out, _ = run_inline(capsys, "matrices", "--warp", "f=exp(2*x)", "--basis", "functions=1;z;z**2", "--N", "3")
+    assert code == 0
+    data = json.loads(out)
+    assert np.allclose(data["A_gen"][2], [-2 * np.sqrt(5), -2 * np.sqrt(15), -6], rtol=1e-15)
+
+
+def test_text_format(capsys):
+    code, out, _ = run_inline(capsys, "matrices", "--warp", "exponential", "--basis", "laguerre", "--N", "3",
+                              "--format", "text")
+    assert code == 0 and "A_gen =" in out and "routes: generator: exact-linear-algebra" in out
+
+
+BAD = [
+    ("--warp", "bogus", "--basis", "legendre", "--N", "3"),
+    ("--warp", "exponential", "--basis", "bogus", "--N", "3"),
+    ("--warp", "exponential", "--basis", "legendre", "--N", "0"),
+    ("--warp", "exponential", "--basis", "legendre", "--N", "three"),
+    ("--warp", "exponential", "--basis", "legendre", "--N", "3", "--delta", "0"),
+    ("--warp", "exponential", "--basis", "legendre", "--N", "3", "--delta", "-0.1"),
+    ("--warp", "exponential", "--basis", "legendre", "--N", "3", "--delta", "inf"),
+    ("--warp", "linear", "--basis", "legendre", "--N", "3", "--delta", "1"),
+    ("--warp", "exponential:rate=-1", "--basis", "legendre", "--N", "3"),
+    ("--warp", "f=x+", "--basis", "legendre", "--N", "3"),
+    ("--warp", "f=exp(x)", "--basis", "functions=1;z;2*z", "--N", "3"),
+    ("--warp", "exponential", "--basis", "legendre", "--N", "3", "--time", "2"),
+    ("--warp", "exponential", "--basis", "legendre"),
+    ("--warp", "exponential", "--basis", "legendre", "--N", "3", "--format", "xml"),
+]
+
+
+@pytest.mark.parametrize("args", BAD, ids=[" ".join(a) for a in BAD])
+def test_bad_input_exits_2_with_one_line(capsys, args):
+    code, out, err = run_inline(capsys, "matrices", *args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("symderive: error:") and "Traceback" not in err
+
+
+HOSTILE = [
+    "f=__import__('os').system('touch /tmp/symderive_cli_pwned')",
+    "f=().__class__.__bases__[0].__subclasses__()",
+    "f=lambda: 1",
+    "f=exec('import os')",
+    "f=open('/etc/passwd').read()",
+    "f=9**9**9",
+]
+
+
+@pytest.mark.parametrize("spec", HOSTILE)
+def test_hostile_expressions_are_rejected_and_do_not_run(capsys, spec):
+    if os.path.exists("/tmp/symderive_cli_pwned"):
+        os.remove("/tmp/symderive_cli_pwned")
+    code, out, err = run_inline(capsys, "matrices", "--warp", spec, "--basis", "legendre", "--N", "2")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    code, out, err = run_inline(capsys, "matrices", "--warp", "exponential", "--basis",
+                                "functions=" + spec[2:], "--N", "1")
+    assert code == 2 and err.count("\n") == 1
+    assert not os.path.exists("/tmp/symderive_cli_pwned")
+
+
+def test_hostile_input_in_a_real_process():
+    code, out, err = run_cli("matrices", "--warp", "f=__import__('os').system('touch /tmp/symderive_cli_pwned')",
+                             "--basis", "legendre", "--N", "2")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert not os.path.exists("/tmp/symderive_cli_pwned")
