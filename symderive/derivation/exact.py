@@ -35,6 +35,7 @@ with rigorous error bounds, so that rounding to float64 or mpmath happens once, 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import flint
@@ -73,6 +74,9 @@ class RationalRing:
     def mat(self, rows):
         return fmpq_mat(rows) if rows and rows[0] else fmpq_mat(len(rows), 0)
 
+    def from_rational(self, m: fmpq_mat):
+        return m
+
     def rat(self, p, q=1):
         return fmpq(p, q)
 
@@ -103,6 +107,9 @@ class PolynomialRing:
     def rat(self, p, q=1):
         return self.ring(QQ(p, q))
 
+    def from_rational(self, m: fmpq_mat):
+        return self.mat([[QQ(int(x.p), int(x.q)) for x in row] for row in m.tolist()])
+
     def _power(self, which: int, k: int) -> sp.Expr:
         cache = self._powers[which]
         while len(cache) <= k:
@@ -131,6 +138,9 @@ class ArbRing:
     def mat(self, rows):
         return arb_mat(rows) if rows and rows[0] else arb_mat(len(rows), 0)
 
+    def from_rational(self, m: fmpq_mat):
+        return arb_mat(m)
+
     def rat(self, p, q=1):
         return arb(fmpq(p, q))
 
@@ -145,8 +155,14 @@ def _transpose(a):
 
 # ----------------------------------------------------------------------------- formulas
 
+@functools.lru_cache(maxsize=16)
+def coefficient_matrix(form: PolynomialForm) -> fmpq_mat:
+    """``P`` (N x K) as an exact flint matrix."""
+    return fmpq_mat([list(row) for row in form.coeffs])
+
+
 def _P(form: PolynomialForm, ring):
-    return ring.mat([[ring.rat(int(c.p), int(c.q)) for c in row] for row in form.coeffs])
+    return ring.from_rational(coefficient_matrix(form))
 
 
 def generator_core(form: PolynomialForm, v_coeffs: list[fmpq], r1: fmpq):
@@ -170,17 +186,15 @@ def lag_core(kind: str, form: PolynomialForm, ring):
         raise ValueError(f"unknown lag kind {kind!r}; valid: {LAG_KINDS}")
     if kind == "dilation" and isinstance(ring, PolynomialRing) and not ring.s.is_ground:
         return _dilation_polynomial(form, ring)
-    K = form.K
+    K, N = form.K, form.N
     s, one = ring.s, ring.rat(1)
     P = _P(form, ring)
     powers = [one]
     for _ in range(K + 1):
         powers.append(powers[-1] * s)
     if kind == "dilation":
-        H = [[ring.rat(1, i + l + 1) for l in range(K)] for i in range(K)]
-        HPt = ring.mat(H) * P.transpose()
-        D = ring.mat([[powers[i + 1] if i == j else ring.rat(0) for j in range(K)] for i in range(K)])
-        A = P * (D * HPt)
+        R = ring.from_rational(dilation_factors(form)[1])
+        A = P * ring.mat([[powers[i + 1] * R[i, k] for k in range(N)] for i in range(K)])
         b = [(one - powers[i + 1]) * ring.rat(1, i + 1) for i in range(K)]
     elif kind == "translation":
         c = one - s
@@ -208,11 +222,11 @@ def lag_core(kind: str, form: PolynomialForm, ring):
     return A, B
 
 
+@functools.lru_cache(maxsize=16)
 def dilation_factors(form: PolynomialForm):
     """``(P, H P^T)`` over QQ: the dilation's ``A_core(s) = sum_i s^{i+1} P[:, i] (H P^T)[i, :]``."""
-    ring = RationalRing()
-    P = _P(form, ring)
-    H = ring.mat([[fmpq(1, i + l + 1) for l in range(form.K)] for i in range(form.K)])
+    P = coefficient_matrix(form)
+    H = fmpq_mat([[fmpq(1, i + l + 1) for l in range(form.K)] for i in range(form.K)])
     return P, H * P.transpose()
 
 

@@ -310,32 +310,42 @@ def _target_bits(dtype, dps) -> int:
     return 60
 
 
-def _converged(M, bits, prec) -> bool:
+def _underflow(dtype, bits) -> flint.arb:
+    """Magnitude below which a value rounds to zero in the target (or is zero to ``2 bits`` for mpmath)."""
+    if isinstance(dtype, str):
+        return flint.arb(2) ** (-2 * bits)
+    return flint.arb(2) ** (-1076 if np.dtype(dtype) == np.float64 else -151)
+
+
+def _converged(M, bits, floor) -> bool:
+    """Every entry known to ``bits`` relative bits, or known to lie below ``floor`` in magnitude."""
     for i in range(M.nrows()):
         for j in range(M.ncols()):
             x = M[i, j]
             if x.is_exact() or x.rel_accuracy_bits() >= bits:
                 continue
-            if prec >= 1024 and x.contains(0) and x.rad() < flint.arb(2) ** (-(prec // 2)):
-                continue  # zero to at least half the working precision
+            if abs(x.mid()) + x.rad() < floor:
+                continue
             return False
     return True
 
 
-def _certified(compute, bits, dtype, dps):
-    """Evaluate ``compute(prec)`` (arb matrices) at rising precision until every entry has ``bits`` bits."""
-    prec = 2 * bits + 64
+def _certified(compute, bits, dtype, dps, start_prec=None):
+    """Evaluate ``compute(prec)`` (arb matrices) at rising precision until every entry is certified:
+    ``bits`` correct relative bits, or certainly below the target's underflow threshold (then 0)."""
+    floor = _underflow(dtype, bits)
+    prec = max(start_prec or 0, 2 * bits + 64)
     while prec <= _MAX_PREC:
         mats = compute(prec)
-        if all(_converged(M, bits, prec) for M in mats):
-            return tuple(_arb_round(M, dtype, dps, prec) for M in mats)
+        if all(_converged(M, bits, floor) for M in mats):
+            return tuple(_arb_round(M, dtype, dps, floor) for M in mats)
         prec *= 2
     raise DerivationError(f"could not certify {bits} bits below {_MAX_PREC} bits of working precision")
 
 
-def _arb_round(M, dtype, dps, prec):
+def _arb_round(M, dtype, dps, floor):
     def value(x):
-        if x.contains(0) and not x.is_exact() and x.rel_accuracy_bits() < 1:
+        if not x.is_exact() and abs(x.mid()) + x.rad() < floor:
             return mpmath.mpf(0)
         man, exp = x.mid().man_exp()
         with mpmath.workprec(max(int(man).bit_length(), 53) + 8):
