@@ -20,6 +20,7 @@ import mpmath
 import sympy as sp
 
 from .._limits import SymbolicTimeout, time_limit
+from ..errors import DerivationError
 from ..inputs.expressions import symbol
 
 Z = symbol("z")
@@ -45,15 +46,24 @@ def _symbolic(expr, lo, hi):
             value = sp.integrate(sp.expand(expr), (Z, lo, hi))
     except (NotImplementedError, ValueError, TypeError, ZeroDivisionError, SymbolicTimeout):
         return None
+    if value in (sp.oo, -sp.oo, sp.zoo):
+        raise DerivationError(f"the integral of {sp.sstr(expr)} over [{sp.sstr(lo)}, {sp.sstr(hi)}] diverges "
+                              f"(SymPy: {value}); this warp x basis has no such matrix")
     if value.has(sp.Integral) or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.has(sp.Piecewise):
         return None
     return value
 
 
 def _quad(expr, lo, hi, dps):
+    """``mpmath.quad`` at ``dps + 15`` digits; an error estimate above ``10^-dps`` (relative) means the
+    integral did not converge (typically it diverges), which is reported rather than returned."""
     fn = sp.lambdify(Z, expr, modules="mpmath")
     with mpmath.workdps(dps + 15):
         value, err = mpmath.quad(fn, [mpmath.mpf(sp.N(lo, dps + 15)), mpmath.mpf(sp.N(hi, dps + 15))], error=True)
+        if not mpmath.isfinite(value) or err > mpmath.mpf(10) ** (-dps) * max(1, abs(value)):
+            raise DerivationError(
+                f"mpmath quadrature of {sp.sstr(expr)} over [{sp.sstr(lo)}, {sp.sstr(hi)}] did not converge "
+                f"(value {mpmath.nstr(value, 8)}, error estimate {mpmath.nstr(err, 3)}); the integral may diverge")
     return value, err
 
 
@@ -62,17 +72,20 @@ def integrate_entries(a_integrands, b_integrands, a_limits, b_limits, *, symboli
     """Integrate N x N ``a_integrands`` over ``a_limits`` and N ``b_integrands`` over ``b_limits``.
 
     ``a_extra[n][k]`` (exact) is added to the A entries (the generator's boundary term).
-    Symbolic first when ``symbolic`` is true; any entry left over goes to quadrature.
+    Symbolic first when ``symbolic`` is true, until the first entry SymPy cannot do; every entry
+    left over then goes to quadrature (and the result's route is ``mpmath-quadrature``).
     """
     n = len(b_integrands)
     A = [[None] * n for _ in range(n)]
     B = [None] * n
-    if symbolic:
-        for i in range(n):
-            for k in range(n):
-                A[i][k] = _symbolic(a_integrands[i][k], *a_limits)
-            B[i] = _symbolic(b_integrands[i], *b_limits)
-    exact = all(x is not None for row in A for x in row) and all(x is not None for x in B)
+    exact = symbolic
+    jobs = [(A[i], k, a_integrands[i][k], a_limits) for i in range(n) for k in range(n)]
+    jobs += [(B, i, b_integrands[i], b_limits) for i in range(n)]
+    for target, index, integrand, limits in jobs if symbolic else ():
+        target[index] = _symbolic(integrand, *limits)
+        if target[index] is None:  # one failure makes the matrix a quadrature result: stop trying
+            exact = False
+            break
     if exact:
         if a_extra is not None:
             A = [[sp.simplify(A[i][k] + a_extra[i][k]) for k in range(n)] for i in range(n)]

@@ -82,7 +82,7 @@ class LagModel:
     def lag_kind(self) -> str | None:
         """The exact lag formula that applies (``exact.LAG_KINDS``), or None for the fallback routes."""
         form = self.basis.polynomial_form
-        if form is None or self.basis.weight != 1 or self.warp.structure != "dilation" and self.warp.structure != "translation":
+        if form is None or self.basis.weight != 1 or self.warp.structure not in ("dilation", "translation"):
             return None
         if form.coordinate == "z":
             return self.warp.structure
@@ -330,11 +330,11 @@ def _converged(M, bits, floor) -> bool:
     return True
 
 
-def _certified(compute, bits, dtype, dps, start_prec=None):
+def _certified(compute, bits, dtype, dps):
     """Evaluate ``compute(prec)`` (arb matrices) at rising precision until every entry is certified:
     ``bits`` correct relative bits, or certainly below the target's underflow threshold (then 0)."""
     floor = _underflow(dtype, bits)
-    prec = max(start_prec or 0, 2 * bits + 64)
+    prec = 2 * bits + 64
     while prec <= _MAX_PREC:
         mats = compute(prec)
         if all(_converged(M, bits, floor) for M in mats):

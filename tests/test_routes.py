@@ -1,0 +1,39 @@
+"""Which route produced a result, and that fallbacks fail loudly instead of returning garbage."""
+
+import mpmath
+import numpy as np
+import pytest
+
+import symderive as sd
+from symderive.cli import main
+
+
+def test_fourier_goes_through_symbolic_integration():
+    m = sd.derive(sd.warps.exponential(), sd.bases.fourier(3))
+    assert m.lag_kind is None and m.generator_route == "symbolic-integration"
+    assert m.lag(0.1).route == "symbolic-integration"
+
+
+def test_laguerre_with_a_window_uses_quadrature_and_matches_mpmath():
+    """log-Laguerre is not affine under a translation in z: no closed form; quadrature, at a stated precision."""
+    m = sd.derive(sd.warps.linear(), sd.bases.laguerre(2))
+    pair = m.numeric("0.1")
+    assert pair.route == "mpmath-quadrature" and pair.dps == 30
+    h = mpmath.mpf("0.1")
+    p = [lambda z, n=n: mpmath.laguerre(n, 0, -mpmath.log(z)) for n in range(2)]
+    with mpmath.workdps(30):
+        ref = [[mpmath.quad(lambda z: p[n](z) * p[k](z + h), [0, 1 - h]) for k in range(2)] for n in range(2)]
+    assert np.allclose(pair.A, np.array(ref, dtype=float), rtol=1e-14, atol=0)
+
+
+def test_divergent_generator_is_reported():
+    """The window's far edge is z = 0, where log-Laguerre derivatives blow up like 1/z."""
+    m = sd.derive(sd.warps.linear(), sd.bases.laguerre(3))
+    with pytest.raises(sd.DerivationError, match="diverge"):
+        m.numeric_generator()
+
+
+def test_divergence_exits_1_with_one_line(capsys):
+    code = main(["matrices", "--warp", "linear", "--basis", "laguerre", "--N", "2"])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1 and err.startswith("symderive: derivation failed")
