@@ -199,3 +199,13 @@ def test_exponential_laguerre_lag_is_expm_and_zoh():
     E, Bz = mp_expm_pair(m.A_gen, m.B_gen, sp.Rational(3, 10))
     An, Bn = m.numeric("0.3")
     assert max_abs_diff(E, An) < 1e-15 and max_abs_diff(Bz, Bn) < 1e-15
+
+
+def test_dilation_factors_reproduce_the_lag_matrix_exactly():
+    m = sd.derive(sd.warps.exponential(rate=2), sd.bases.legendre(6))
+    factors = m.lag_factors()
+    A, _ = m.lag(DELTA)
+    assert factors.parameter == sp.exp(-2 * DELTA)
+    assert all(sp.simplify(factors.entry(n, k) - A[n, k]) == 0 for n in range(6) for k in range(6))
+    with pytest.raises(sd.InputError, match="dilation"):
+        sd.derive(sd.warps.linear(), sd.bases.legendre(3)).lag_factors()

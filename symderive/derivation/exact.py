@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import flint
 import sympy as sp
@@ -165,18 +166,34 @@ def _P(form: PolynomialForm, ring):
     return ring.from_rational(coefficient_matrix(form))
 
 
+_MOMENT_EXTRA = 4  # moment columns beyond K, enough for velocities up to degree 5 without recomputing
+
+
+@functools.lru_cache(maxsize=16)
+def _moment_matrix(form: PolynomialForm, ncols: int) -> fmpq_mat:
+    hankel = fmpq_mat([[moment(form.coordinate, i + m) for m in range(ncols)] for i in range(form.K)])
+    return coefficient_matrix(form) * hankel
+
+
+def moment_matrix(form: PolynomialForm, ncols: int | None = None) -> fmpq_mat:
+    """``W[n, m] = integral_Z P_n(y) y^m dz`` for ``m < ncols`` (default ``K``): one product ``P x Hankel(mu)``,
+    shared by the generator (``(P Mv)[n, j] = j sum_r v_r W[n, j-1+r]``) and the dilation (``H P^T = W^T``)."""
+    need = form.K if ncols is None else ncols
+    return _moment_matrix(form, max(need, form.K + _MOMENT_EXTRA))
+
+
 def generator_core(form: PolynomialForm, v_coeffs: list[fmpq], r1: fmpq):
     """``(P Mv P^T - r1 (Pe)(Pe)^T, r1 P e)`` over QQ: the generator before ``c`` and ``S`` scaling."""
-    K = form.K
-    mu = [moment(form.coordinate, m) for m in range(2 * K + len(v_coeffs))]
-    mv = [[fmpq(0) if j == 0 else j * sum((vr * mu[i + j - 1 + r] for r, vr in enumerate(v_coeffs) if vr),
-                                          fmpq(0))
-           for j in range(K)] for i in range(K)]
-    ring = RationalRing()
-    P = _P(form, ring)
+    N, K = form.N, form.K
+    W = moment_matrix(form, K + len(v_coeffs))
+    Wl = W.tolist()
+    PMv = fmpq_mat([[fmpq(0) if j == 0 else
+                     j * sum((vr * Wl[n][j - 1 + r] for r, vr in enumerate(v_coeffs) if vr), fmpq(0))
+                     for j in range(K)] for n in range(N)])
+    P = coefficient_matrix(form)
     y1 = boundary_value(form.coordinate)
-    Pe = P * ring.mat([[y1**i] for i in range(K)])
-    A = P * ring.mat(mv) * P.transpose() - (Pe * Pe.transpose()) * r1
+    Pe = P * fmpq_mat([[y1**i] for i in range(K)])
+    A = PMv * P.transpose() - (Pe * Pe.transpose()) * r1
     return A, Pe * r1
 
 
@@ -224,10 +241,35 @@ def lag_core(kind: str, form: PolynomialForm, ring):
 
 @functools.lru_cache(maxsize=16)
 def dilation_factors(form: PolynomialForm):
-    """``(P, H P^T)`` over QQ: the dilation's ``A_core(s) = sum_i s^{i+1} P[:, i] (H P^T)[i, :]``."""
-    P = coefficient_matrix(form)
-    H = fmpq_mat([[fmpq(1, i + l + 1) for l in range(form.K)] for i in range(form.K)])
-    return P, H * P.transpose()
+    """``(P, H P^T)`` over QQ: the dilation's ``A_core(s) = sum_i s^{i+1} P[:, i] (H P^T)[i, :]``,
+    where ``(H P^T)[i, k] = integral_0^1 z^i P_k dz = W[k, i]``."""
+    W = moment_matrix(form).tolist()
+    return coefficient_matrix(form), fmpq_mat([[W[k][i] for k in range(form.N)] for i in range(form.K)])
+
+
+@dataclass(frozen=True)
+class DilationFactors:
+    """The exact ``A_Delta``, ``B_Delta`` of a dilation for every ``Delta`` at once:
+
+        A_Delta = S P diag(q^{i+1}) W^T S,   B_Delta = S P [(1 - q^{i+1}) / (i + 1)]_i,   q = parameter(Delta)
+
+    with ``P``, ``W^T`` exact rational matrices (``flint.fmpq_mat``). Entry ``(n, k)`` is the polynomial
+    ``S_n S_k sum_i P[n, i] W[k, i] q^{i+1}``; materializing all of them costs about N^3/6 terms, so
+    they are built on demand (:meth:`entry`).
+    """
+
+    parameter: sp.Expr
+    form: PolynomialForm
+    P: fmpq_mat
+    WT: fmpq_mat
+
+    def entry(self, n: int, k: int, q: sp.Expr | None = None) -> sp.Expr:
+        """``A_Delta[n, k]`` as a SymPy expression in ``q`` (default: the parameter as a function of Delta)."""
+        q = self.parameter if q is None else q
+        S = scales_sympy(self.form)
+        poly = sp.Add(*[sp.Rational(int(c.p), int(c.q)) * q ** (i + 1)
+                        for i in range(self.form.K) if (c := self.P[n, i] * self.WT[i, k]) != 0])
+        return S[n] * S[k] * poly
 
 
 def _dilation_polynomial(form: PolynomialForm, ring: PolynomialRing):
@@ -271,10 +313,69 @@ def _entries(matrix) -> list[list]:
     return [[matrix[i, j] for j in range(matrix.ncols())] for i in range(matrix.nrows())]
 
 
+def _squarefree_split(m: int) -> tuple[int, int]:
+    """``m = s^2 f`` with ``f`` squarefree: returns ``(s, f)``."""
+    s, f = 1, 1
+    for prime, exp in flint.fmpz(m).factor():
+        s *= int(prime) ** (exp // 2)
+        if exp % 2:
+            f *= int(prime)
+    return s, f
+
+
+def _scales_split(form: PolynomialForm) -> list[tuple[fmpq, int]]:
+    """``S_n = norm_sq[n]^{-1/2} = alpha_n sqrt(f_n)`` with ``alpha_n`` rational, ``f_n`` squarefree."""
+    out = []
+    for x in form.norm_sq:  # x = p/q, S = sqrt(q/p) = sqrt(p q) / p
+        s, f = _squarefree_split(int(x.p) * int(x.q))
+        out.append((fmpq(s, int(x.p)), f))
+    return out
+
+
+class _RadicalBuilder:
+    """Canonical SymPy numbers ``r sqrt(h)`` (``r`` rational, ``h`` squarefree) built without
+    SymPy's general Mul flattening, which dominates the cost at large N."""
+
+    def __init__(self):
+        self._roots = {}
+
+    def __call__(self, r: fmpq, h: int) -> sp.Expr:
+        if r == 0:
+            return sp.S.Zero
+        coeff = sp.Rational(int(r.p), int(r.q))
+        if h == 1:
+            return coeff
+        root = self._roots.get(h)
+        if root is None:
+            root = self._roots[h] = sp.Pow(sp.Integer(h), sp.S.Half, evaluate=False)
+        return root if coeff == 1 else sp.Mul._from_args((coeff, root))
+
+
+def _rational_to_sympy(rows, form: PolynomialForm, factor: fmpq, vector: bool) -> sp.ImmutableMatrix:
+    split = _scales_split(form)
+    build = _RadicalBuilder()
+    out = []
+    for n, row in enumerate(rows):
+        an, fn = split[n]
+        if vector:
+            out.append([build(factor * an * fmpq(row[0]), fn)])
+            continue
+        entries = []
+        for k, x in enumerate(row):
+            ak, fk = split[k]
+            g = math.gcd(fn, fk)
+            entries.append(build(factor * an * ak * g * fmpq(x), (fn // g) * (fk // g)))
+        out.append(entries)
+    return sp.ImmutableMatrix(out)
+
+
 def to_sympy(core, form: PolynomialForm, factor: sp.Expr = sp.S.One, ring=None, vector=False) -> sp.ImmutableMatrix:
     """``factor * S core S`` (or ``factor * S core`` for a column) as an exact SymPy matrix."""
-    S = scales_sympy(form)
     rows = _entries(core)
+    rational_core = ring is None or not isinstance(ring, PolynomialRing)
+    if rational_core and factor.is_Rational:
+        return _rational_to_sympy(rows, form, fmpq(int(factor.p), int(factor.q)), vector)
+    S = scales_sympy(form)
     if ring is not None and isinstance(ring, PolynomialRing):
         conv = ring.to_sympy
     else:

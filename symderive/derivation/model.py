@@ -285,6 +285,18 @@ class LagModel:
         A, B = _from_mp(A, B, dtype, dps)
         return LagPair(A, B, out.route, dps=out.dps)
 
+    def lag_factors(self, t=None) -> exact.DilationFactors:
+        """Exact ``A_Delta`` for every ``Delta`` as rational factors (dilations only; see
+        :class:`~symderive.derivation.exact.DilationFactors`): the form that scales to large N."""
+        if self.lag_kind != "dilation":
+            raise InputError(f"lag_factors applies to dilation lag maps (exponential or scale warps with a "
+                             f"basis polynomial in z); {self.warp.spec} x {self.basis.spec} has lag kind "
+                             f"{self.lag_kind}")
+        if self.warp.time_varying and t is None:
+            t = sp.Symbol("t", positive=True)
+        P, WT = exact.dilation_factors(self.basis.polynomial_form)
+        return exact.DilationFactors(self._lag_parameter(DELTA, t), self.basis.polynomial_form, P, WT)
+
     def step_matrices(self, t, delta=1, exact_result=True):
         """Per-step ``(A_t, B_t)`` of a time-varying warp for the step ``t -> t + delta``."""
         if not self.warp.time_varying:
