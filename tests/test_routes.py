@@ -4,14 +4,30 @@ import mpmath
 import numpy as np
 import pytest
 
+import sympy as sp
+
 import symderive as sd
 from symderive.cli import main
+from symderive.derivation import integration
 
 
-def test_fourier_goes_through_symbolic_integration():
+def test_fourier_lag_goes_through_symbolic_integration():
     m = sd.derive(sd.warps.exponential(), sd.bases.fourier(3))
-    assert m.lag_kind is None and m.generator_route == "symbolic-integration"
+    assert m.lag_kind is None
     assert m.lag(0.1).route == "symbolic-integration"
+
+
+@pytest.mark.parametrize("warp", [sd.warps.exponential(), sd.warps.linear(window=2), sd.warps.scale(),
+                                  sd.warps.custom("1/(1 - x)")], ids=lambda w: w.spec)
+@pytest.mark.parametrize("N", [1, 2, 5])
+def test_fourier_generator_closed_form_equals_symbolic_integration(warp, N):
+    """The mode-moment route against sympy.integrate entry by entry (a separate code path)."""
+    m = sd.derive(warp, sd.bases.fourier(N))
+    assert m.generator_route == "exact-linear-algebra"
+    ref = integration.generator_integrals(m.basis.functions, m.basis.weight, warp.velocity(), symbolic=True, dps=30)
+    assert ref.route == "symbolic-integration"
+    assert sp.simplify(m.A_gen - sp.Matrix(ref.A)) == sp.zeros(N, N)
+    assert sp.simplify(m.B_gen - sp.Matrix(ref.B)) == sp.zeros(N, 1)
 
 
 def test_laguerre_with_a_window_uses_quadrature_and_matches_mpmath():

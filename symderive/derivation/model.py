@@ -10,7 +10,9 @@ A :class:`LagModel` holds
 - ``step_matrices(t)`` for the time-varying scale warp: ``A_t``, ``B_t`` for the step ``t -> t + 1``.
 
 Each result records its route: ``exact-linear-algebra`` (polynomial bases whose lag map is affine in
-the basis coordinate), ``symbolic-integration`` or ``mpmath-quadrature`` (everything else).
+the basis coordinate; for generators also Fourier bases, through closed-form mode moments, see
+:mod:`~symderive.derivation.trigonometric`), ``symbolic-integration`` or ``mpmath-quadrature``
+(everything else).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..errors import DerivationError, InputError
 from ..inputs.bases import Basis
 from ..inputs.expressions import symbol
 from ..inputs.warps import DELTA, Warp, _positive_number
-from . import exact, integration
+from . import exact, integration, trigonometric
 
 ROUTE_EXACT = "exact-linear-algebra"
 ROUTE_SYMBOLIC = integration.ROUTE_SYMBOLIC
@@ -100,13 +102,14 @@ class LagModel:
     def _velocity_polynomial(self):
         """``(c, [r_0, r_1, ...], r1)`` with ``v_y = c sum_r r_r y^r`` and ``v(1) = c r1``, rational r's; or None."""
         form = self.basis.polynomial_form
-        if form is None or self.basis.weight != 1:
+        if self.basis.weight != 1 or (form is None and self.basis.fourier_modes is None):
             return None
+        coordinate = "z" if form is None else form.coordinate
         v = self.warp.velocity()
         try:
             with time_limit():
                 v1 = sp.simplify(v.subs(Z, 1))
-                if form.coordinate == "z":
+                if coordinate == "z":
                     vy = v.subs(Z, _Y)
                 else:
                     vy = sp.expand_log(sp.simplify((-v / Z).subs(Z, sp.exp(-_Y))), force=True)
@@ -144,6 +147,14 @@ class LagModel:
         return c, A, B
 
     @functools.cached_property
+    def _generator_fourier(self):
+        c, r, r1 = self._velocity_polynomial
+        modes = self.basis.fourier_modes
+        amplitudes = [sp.S.One if m == 0 else sp.sqrt(2) for _, m in modes]
+        return trigonometric.generator(modes, amplitudes, [sp.Rational(int(x.p), int(x.q)) for x in r],
+                                       c, sp.Rational(int(r1.p), int(r1.q)))
+
+    @functools.cached_property
     def _generator_integrals(self):
         sym = self.N <= integration.SYMBOLIC_MAX_N
         return integration.generator_integrals(self.basis.functions, self.basis.weight, self.warp.velocity(),
@@ -151,6 +162,8 @@ class LagModel:
 
     @functools.cached_property
     def _generator(self):
+        if self._velocity_polynomial is not None and self.basis.polynomial_form is None:
+            return self._generator_fourier
         if self._velocity_polynomial is not None:
             c, A, B = self._generator_exact_core
             form = self.basis.polynomial_form
@@ -185,6 +198,9 @@ class LagModel:
     def numeric_generator(self, dtype=np.float64, dps: int | None = None):
         """``(A_gen, B_gen)`` rounded once to ``dtype`` (numpy float) or ``"mpmath"`` at ``dps`` digits."""
         bits = _target_bits(dtype, dps)
+        if self._velocity_polynomial is not None and self.basis.polynomial_form is None:
+            A, B = self._generator_fourier
+            return _from_mp(A.tolist(), list(B), dtype, dps)
         if self._velocity_polynomial is not None:
             c, A, B = self._generator_exact_core
             form = self.basis.polynomial_form

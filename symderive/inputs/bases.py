@@ -68,15 +68,17 @@ class Basis:
     """N functions of z on (0, 1], orthonormal for ``weight``.
 
     ``name`` and ``params`` describe where it came from (``spec`` renders them back);
-    ``polynomial_form`` is set when the exact linear-algebra route applies.
+    ``polynomial_form`` is set when the exact linear-algebra route applies, ``fourier_modes``
+    (``[(kind, m), ...]``, ``p_n = a_n kind(2 pi m z)``) for the Fourier basis.
     """
 
-    def __init__(self, name, N, *, functions=None, polynomial_form=None, weight=sp.S.One,
+    def __init__(self, name, N, *, functions=None, polynomial_form=None, fourier_modes=None, weight=sp.S.One,
                  params=None, spec=None):
         self.name = name
         self.N = N
         self.weight = sp.sympify(weight)
         self.polynomial_form = polynomial_form
+        self.fourier_modes = fourier_modes
         self.params = dict(params or {})
         self._functions = tuple(functions) if functions is not None else None
         self._spec = spec
@@ -153,14 +155,10 @@ def laguerre(N: int = 8) -> Basis:
 def fourier(N: int = 8) -> Basis:
     """Fourier basis ``1, sqrt2 cos 2 pi z, sqrt2 sin 2 pi z, sqrt2 cos 4 pi z, ...`` (N functions)."""
     N = _check_N(N)
-    funcs = [sp.S.One]
-    j = 1
-    while len(funcs) < N:
-        funcs.append(sp.sqrt(2) * sp.cos(2 * j * sp.pi * Z))
-        if len(funcs) < N:
-            funcs.append(sp.sqrt(2) * sp.sin(2 * j * sp.pi * Z))
-        j += 1
-    return Basis("fourier", N, functions=funcs)
+    modes = [("cos", 0)] + [(kind, j) for j in range(1, N // 2 + 1) for kind in ("cos", "sin")]
+    modes = modes[:N]
+    funcs = [sp.S.One if m == 0 else sp.sqrt(2) * getattr(sp, kind)(2 * m * sp.pi * Z) for kind, m in modes]
+    return Basis("fourier", N, functions=funcs, fourier_modes=tuple(modes))
 
 
 def custom(functions, weight=1) -> Basis:
