@@ -29,6 +29,17 @@ ROUTE_SYMBOLIC = "symbolic-integration"
 ROUTE_QUADRATURE = "mpmath-quadrature"
 
 
+def to_mpf(value, digits: int) -> mpmath.mpf:
+    """The exact SymPy real ``value`` as an mpmath number with ``digits`` significant digits.
+
+    Converted at that precision, not at mpmath's global one (``mpf(sp.N(x, 40))`` alone would round
+    to the global 53 bits)."""
+    if isinstance(value, mpmath.mpf):
+        return value
+    with mpmath.workdps(digits):
+        return mpmath.mpf(sp.N(value, digits))
+
+
 @dataclass
 class Integrals:
     """Entries of one matrix and column: exact SymPy values, or mpmath values from quadrature."""
@@ -100,15 +111,15 @@ def integrate_entries(a_integrands, b_integrands, a_limits, b_limits, *, symboli
                     value, err = _quad(a_integrands[i][k], *a_limits, dps)
                     worst = max(worst, err)
                 else:
-                    value = mpmath.mpf(sp.N(A[i][k], dps + 15))
+                    value = to_mpf(A[i][k], dps + 15)
                 if a_extra is not None:
-                    value += mpmath.mpf(sp.N(a_extra[i][k], dps + 15))
+                    value += to_mpf(a_extra[i][k], dps + 15)
                 A[i][k] = value
             if B[i] is None:
                 B[i], err = _quad(b_integrands[i], *b_limits, dps)
                 worst = max(worst, err)
             else:
-                B[i] = mpmath.mpf(sp.N(B[i], dps + 15))
+                B[i] = to_mpf(B[i], dps + 15)
     return Integrals(A, B, ROUTE_QUADRATURE, dps=dps, quadrature_error=worst)
 
 
@@ -124,7 +135,7 @@ def generator_integrals(functions, weight, velocity, *, symbolic: bool, dps: int
     out = integrate_entries(a, b, (0, 1), (0, 1), symbolic=symbolic, dps=dps, a_extra=extra)
     # B_gen needs no integral: it is the boundary term alone.
     out.B = [sp.simplify(v1 * w1 * pn) if out.route == ROUTE_SYMBOLIC else
-             mpmath.mpf(sp.N(v1 * w1 * pn, dps + 15)) for pn in p1]
+             to_mpf(v1 * w1 * pn, dps + 15) for pn in p1]
     return out
 
 

@@ -263,9 +263,15 @@ class LagModel:
         return LagPair(A, B, ROUTE_QUADRATURE, dps=DEFAULT_DPS)
 
     def _lag_integrals(self, delta, t, *, symbolic, dps):
-        sym = symbolic and self.N <= integration.SYMBOLIC_MAX_N
-        return integration.lag_integrals(self.basis.functions, self.basis.weight, self.warp.lag_map(delta, t),
-                                         self.warp.cutoff(delta, t), symbolic=sym, dps=dps)
+        """Per-entry lag integrals, cached per ``(delta, t, dps)`` so ``numeric`` reuses ``lag``'s work."""
+        key = (delta, t, symbolic, dps)
+        cache = self.__dict__.setdefault("_lag_integral_cache", {})
+        if key not in cache:
+            sym = symbolic and self.N <= integration.SYMBOLIC_MAX_N
+            cache[key] = integration.lag_integrals(self.basis.functions, self.basis.weight,
+                                                   self.warp.lag_map(delta, t), self.warp.cutoff(delta, t),
+                                                   symbolic=sym, dps=dps)
+        return cache[key]
 
     def numeric(self, delta, dtype=np.float64, dps: int | None = None, t=None) -> LagPair:
         """``(A_Delta, B_Delta)`` rounded once to ``dtype`` (numpy float type) or ``"mpmath"`` (``dps`` digits).
@@ -294,8 +300,8 @@ class LagModel:
         out = self._lag_integrals(delta, t, symbolic=True, dps=work)
         if out.route == ROUTE_SYMBOLIC:
             prec_dps = work + 10
-            A = [[mpmath.mpf(sp.N(x, prec_dps)) for x in row] for row in out.A]
-            B = [mpmath.mpf(sp.N(x, prec_dps)) for x in out.B]
+            A = [[integration.to_mpf(x, prec_dps) for x in row] for row in out.A]
+            B = [integration.to_mpf(x, prec_dps) for x in out.B]
         else:
             A, B = out.A, out.B
         A, B = _from_mp(A, B, dtype, dps)
@@ -396,13 +402,8 @@ def _from_mp_one(values, dtype, dps, vector=False):
         return np.array([[float(+x) for x in row] for row in values], dtype=dt)
 
 
-def _mp(x, digits=DEFAULT_DPS + 15):
-    """An mpmath number from an mpmath or exact SymPy value (the latter evaluated at ``digits``)."""
-    return x if isinstance(x, mpmath.mpf) else mpmath.mpf(sp.N(x, digits))
-
-
 def _from_mp(A, B, dtype, dps):
     digits = max(dps or 0, DEFAULT_DPS) + 15
-    A = [[_mp(x, digits) for x in row] for row in A]
-    B = [_mp(x, digits) for x in B]
+    A = [[integration.to_mpf(x, digits) for x in row] for row in A]
+    B = [integration.to_mpf(x, digits) for x in B]
     return _from_mp_one(A, dtype, dps), _from_mp_one(B, dtype, dps, vector=True)
