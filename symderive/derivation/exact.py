@@ -247,6 +247,13 @@ def dilation_factors(form: PolynomialForm):
     return coefficient_matrix(form), fmpq_mat([[W[k][i] for k in range(form.N)] for i in range(form.K)])
 
 
+@functools.lru_cache(maxsize=16)
+def coefficient_bits(form: PolynomialForm) -> int:
+    """``log2`` of the largest ``|P[n, i]|``: about the bits that cancel when the monomial form is
+    evaluated in floating point, so a good first working precision for certified evaluation."""
+    return max((abs(c).p.bit_length() - c.q.bit_length() for row in form.coeffs for c in row if c), default=0)
+
+
 @dataclass(frozen=True)
 class DilationFactors:
     """The exact ``A_Delta``, ``B_Delta`` of a dilation for every ``Delta`` at once:
@@ -342,7 +349,7 @@ class _RadicalBuilder:
     def __call__(self, r: fmpq, h: int) -> sp.Expr:
         if r == 0:
             return sp.S.Zero
-        coeff = sp.Rational(int(r.p), int(r.q))
+        coeff = sp.Rational(int(r.p), int(r.q), 1)  # flint keeps fractions reduced: skip the gcd
         if h == 1:
             return coeff
         root = self._roots.get(h)

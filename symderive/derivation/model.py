@@ -294,7 +294,7 @@ class LagModel:
                     ring = exact.ArbRing(exact.sympy_to_arb(s, prec), prec, need_e)
                     A, B = exact.lag_core(self.lag_kind, form, ring)
                     return exact.to_arb(A, form), exact.to_arb(B, form, vector=True)
-            A, B = _certified(compute, bits, dtype, dps)
+            A, B = _certified(compute, bits, dtype, dps, exact.coefficient_bits(form))
             return LagPair(A, B, ROUTE_EXACT)
         work = max(dps or 0, DEFAULT_DPS)
         out = self._lag_integrals(delta, t, symbolic=True, dps=work)
@@ -364,11 +364,12 @@ def _converged(M, bits, floor) -> bool:
     return True
 
 
-def _certified(compute, bits, dtype, dps):
+def _certified(compute, bits, dtype, dps, cancellation_bits=0):
     """Evaluate ``compute(prec)`` (arb matrices) at rising precision until every entry is certified:
-    ``bits`` correct relative bits, or certainly below the target's underflow threshold (then 0)."""
+    ``bits`` correct relative bits, or certainly below the target's underflow threshold (then 0).
+    The first precision allows for ``cancellation_bits`` lost to cancellation; it doubles from there."""
     floor = _underflow(dtype, bits)
-    prec = 2 * bits + 64
+    prec = 2 * bits + 64 + cancellation_bits
     while prec <= _MAX_PREC:
         mats = compute(prec)
         if all(_converged(M, bits, floor) for M in mats):

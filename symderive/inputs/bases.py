@@ -34,12 +34,14 @@ Z = symbol("z")
 MAX_N = 4096
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PolynomialForm:
     """``p_n(z) = sum_i coeffs[n][i] y(z)^i / sqrt(norm_sq[n])`` with rational entries.
 
     ``coeffs`` is N rows of K rationals (``flint.fmpq``), K >= N the number of monomials;
-    ``coordinate`` is ``"z"`` (``y = z``) or ``"neglog"`` (``y = -log z``).
+    ``coordinate`` is ``"z"`` (``y = z``) or ``"neglog"`` (``y = -log z``). Compared and hashed by
+    identity: forms are built once per basis (and cached), and the derivation caches key on them, so
+    hashing N*K coefficients at every lookup would cost seconds at N = 512.
     """
 
     coordinate: str
@@ -120,12 +122,16 @@ def _from_sympy(r: sp.Rational) -> fmpq:
 
 @functools.lru_cache(maxsize=32)
 def _legendre_form(N: int) -> PolynomialForm:
-    # Shifted Legendre P~_n(z) = sum_i (-1)^(n+i) C(n,i) C(n+i,i) z^i, ||P~_n||^2 = 1/(2n+1).
-    rows = tuple(
-        tuple(fmpq((-1) ** (n + i) * math.comb(n, i) * math.comb(n + i, i)) if i <= n else fmpq(0)
-              for i in range(N))
-        for n in range(N)
-    )
+    # Shifted Legendre P~_n(z) = sum_i a_{n,i} z^i, a_{n,i} = (-1)^(n+i) C(n,i) C(n+i,i), ||P~_n||^2 = 1/(2n+1);
+    # along a row a_{n,i+1} = -a_{n,i} (n-i)(n+i+1) / (i+1)^2 (an exact integer division).
+    rows = []
+    for n in range(N):
+        a, row = (-1) ** n, []
+        for i in range(n + 1):
+            row.append(fmpq(a))
+            a = -a * (n - i) * (n + i + 1) // ((i + 1) ** 2)
+        rows.append(tuple(row) + (fmpq(0),) * (N - n - 1))
+    rows = tuple(rows)
     return PolynomialForm("z", rows, tuple(fmpq(1, 2 * n + 1) for n in range(N)))
 
 
