@@ -349,7 +349,7 @@ class _RadicalBuilder:
     def __call__(self, r: fmpq, h: int) -> sp.Expr:
         if r == 0:
             return sp.S.Zero
-        coeff = sp.Rational(int(r.p), int(r.q), 1)  # flint keeps fractions reduced: skip the gcd
+        coeff = sp.Integer(int(r.p)) if r.q == 1 else sp.Rational(int(r.p), int(r.q))
         if h == 1:
             return coeff
         root = self._roots.get(h)
