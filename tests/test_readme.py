@@ -14,3 +14,15 @@ def test_readme_first_lines_give_the_commands_ci_runs():
     for part in install.split(" && ")[2:]:
         assert part in ci, part
     assert test in ci
+
+
+def test_readme_python_example_runs():
+    """The README's Python block is executed as written (our own documentation, not user input)."""
+    import re
+
+    text = ROOT.joinpath("README.md").read_text()
+    block = re.search(r"## Python\n\n```python\n(.*?)```", text, re.S).group(1)
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["pair"].route == "exact-linear-algebra"
+    assert namespace["A_t"].shape == (8, 8)
