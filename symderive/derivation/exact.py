@@ -66,8 +66,6 @@ def boundary_value(coordinate: str) -> fmpq:
 class RationalRing:
     """Exact rationals; matrices are flint ``fmpq_mat``."""
 
-    exact = True
-
     def __init__(self, s=None):
         self.s = None if s is None else fmpq(s)
         self.e = None
@@ -85,11 +83,9 @@ class RationalRing:
 class PolynomialRing:
     """Polynomials in ``(s, e)`` over QQ, as SymPy ``DomainMatrix`` entries.
 
-    ``s_value`` may be a rational (then ``s`` is that constant and only ``e`` stays a variable).
+    ``s_expr`` may be a rational (then ``s`` is that constant and only ``e`` stays a variable).
     Entries convert back to SymPy with ``s`` and ``e`` replaced by ``s_expr`` and ``exp(-s_expr)``.
     """
-
-    exact = True
 
     def __init__(self, s_expr: sp.Expr, need_e: bool):
         self._s_sym, self._e_sym = sp.Dummy("s"), sp.Dummy("e")
@@ -127,12 +123,10 @@ class PolynomialRing:
 
 
 class ArbRing:
-    """Real balls at ``prec`` bits (python-flint ``arb``); ``s`` and ``e`` are balls."""
+    """Real balls (python-flint ``arb``, at the precision of the enclosing ``flint.ctx``); ``s`` and
+    ``e`` are balls."""
 
-    exact = False
-
-    def __init__(self, s: arb | None, prec: int, need_e: bool):
-        self.prec = prec
+    def __init__(self, s: arb | None, need_e: bool):
         self.s = s
         self.e = (-s).exp() if (need_e and s is not None) else None
 
@@ -144,14 +138,6 @@ class ArbRing:
 
     def rat(self, p, q=1):
         return arb(fmpq(p, q))
-
-
-def _matmul(a, b):
-    return a * b
-
-
-def _transpose(a):
-    return a.transpose()
 
 
 # ----------------------------------------------------------------------------- formulas

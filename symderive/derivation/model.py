@@ -291,7 +291,7 @@ class LagModel:
 
             def compute(prec):
                 with flint.ctx.workprec(prec):
-                    ring = exact.ArbRing(exact.sympy_to_arb(s, prec), prec, need_e)
+                    ring = exact.ArbRing(exact.sympy_to_arb(s, prec), need_e)
                     A, B = exact.lag_core(self.lag_kind, form, ring)
                     return exact.to_arb(A, form), exact.to_arb(B, form, vector=True)
             A, B = _certified(compute, bits, dtype, dps, exact.coefficient_bits(form))
