@@ -126,9 +126,17 @@ class LagModel:
             return None
         return c, [flint.fmpq(int(x.p), int(x.q)) for x in r], flint.fmpq(int(r1.p), int(r1.q))
 
+    @functools.cached_property
+    def _generator_kind(self) -> str:
+        """``"polynomial"`` (coefficient x moment matrices), ``"fourier"`` (mode moments), or
+        ``"integration"`` (per-entry fallbacks): exact routes need a velocity polynomial in the coordinate."""
+        if self._velocity_polynomial is None:
+            return "integration"
+        return "fourier" if self.basis.polynomial_form is None else "polynomial"
+
     @property
     def generator_route(self) -> str:
-        if self._velocity_polynomial is not None:
+        if self._generator_kind != "integration":
             return ROUTE_EXACT
         return self._generator_integrals.route
 
@@ -162,9 +170,9 @@ class LagModel:
 
     @functools.cached_property
     def _generator(self):
-        if self._velocity_polynomial is not None and self.basis.polynomial_form is None:
+        if self._generator_kind == "fourier":
             return self._generator_fourier
-        if self._velocity_polynomial is not None:
+        if self._generator_kind == "polynomial":
             c, A, B = self._generator_exact_core
             form = self.basis.polynomial_form
             return exact.to_sympy(A, form, c), exact.to_sympy(B, form, c, vector=True)
@@ -198,10 +206,10 @@ class LagModel:
     def numeric_generator(self, dtype=np.float64, dps: int | None = None):
         """``(A_gen, B_gen)`` rounded once to ``dtype`` (numpy float) or ``"mpmath"`` at ``dps`` digits."""
         bits = _target_bits(dtype, dps)
-        if self._velocity_polynomial is not None and self.basis.polynomial_form is None:
+        if self._generator_kind == "fourier":
             A, B = self._generator_fourier
             return _from_mp(A.tolist(), list(B), dtype, dps)
-        if self._velocity_polynomial is not None:
+        if self._generator_kind == "polynomial":
             c, A, B = self._generator_exact_core
             form = self.basis.polynomial_form
 
