@@ -53,3 +53,25 @@ def test_divergence_exits_1_with_one_line(capsys):
     code = main(["matrices", "--warp", "linear", "--basis", "laguerre", "--N", "2"])
     _, err = capsys.readouterr()
     assert code == 1 and err.count("\n") == 1 and err.startswith("symderive: derivation failed")
+
+
+@pytest.mark.parametrize("basis", [sd.bases.legendre(1), sd.bases.fourier(1), sd.bases.laguerre(1)],
+                         ids=["legendre", "fourier", "laguerre"])
+def test_single_state_keeps_matrix_and_vector_shapes(basis):
+    m = sd.derive(sd.warps.exponential(), basis)
+    for A, B in (m.numeric(0.1), m.numeric_generator()):
+        assert A.shape == (1, 1) and B.shape == (1,)
+    A, _ = m.numeric(0.1)
+    assert A[0, 0] == exp_minus_tenth()  # correctly rounded exp(-1/10); np.exp(-0.1) is 1 ulp off
+
+
+def test_cli_single_state(capsys):
+    code = main(["matrices", "--warp", "exponential", "--basis", "legendre", "--N", "1", "--delta", "0.1"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and f'"A": [[{exp_minus_tenth()!r}]]' in out
+
+
+def exp_minus_tenth():
+    with mpmath.workdps(50):
+        value = mpmath.exp(-mpmath.mpf(1) / 10)
+    return float(value)

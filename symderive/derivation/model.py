@@ -373,31 +373,30 @@ def _converged(M, bits, floor) -> bool:
 
 
 def _certified(compute, bits, dtype, dps, cancellation_bits=0):
-    """Evaluate ``compute(prec)`` (arb matrices) at rising precision until every entry is certified:
+    """Evaluate ``compute(prec)`` (an arb matrix and an arb column, ``(A, B)``) at rising precision
+    until every entry is certified:
     ``bits`` correct relative bits, or certainly below the target's underflow threshold (then 0).
     The first precision allows for ``cancellation_bits`` lost to cancellation; it doubles from there."""
     floor = _underflow(dtype, bits)
     prec = 2 * bits + 64 + cancellation_bits
     while prec <= _MAX_PREC:
-        mats = compute(prec)
-        if all(_converged(M, bits, floor) for M in mats):
-            return tuple(_arb_round(M, dtype, dps, floor) for M in mats)
+        A, B = compute(prec)
+        if _converged(A, bits, floor) and _converged(B, bits, floor):
+            return _arb_round(A, dtype, dps, floor), _arb_round(B, dtype, dps, floor, vector=True)
         prec *= 2
     raise DerivationError(f"could not certify {bits} bits below {_MAX_PREC} bits of working precision")
 
 
-def _arb_round(M, dtype, dps, floor):
+def _arb_round(M, dtype, dps, floor, vector=False):
     def value(x):
         if not x.is_exact() and abs(x.mid()) + x.rad() < floor:
             return mpmath.mpf(0)
         man, exp = x.mid().man_exp()
         with mpmath.workprec(max(int(man).bit_length(), 53) + 8):
             return mpmath.mpf((int(man), int(exp)))  # exact: enough bits for the midpoint
-    rows = [[value(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
-    if M.ncols() == 1:
-        rows_b = [r[0] for r in rows]
-        return _from_mp_one(rows_b, dtype, dps, vector=True)
-    return _from_mp_one(rows, dtype, dps)
+    if vector:
+        return _from_mp_one([value(M[i, 0]) for i in range(M.nrows())], dtype, dps, vector=True)
+    return _from_mp_one([[value(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())], dtype, dps)
 
 
 def _from_mp_one(values, dtype, dps, vector=False):
