@@ -172,3 +172,9 @@ def test_derive_rejects_non_inputs():
         sd.derive("exponential", sd.bases.legendre(3))
     with pytest.raises(sd.InputError, match="basis"):
         sd.derive(sd.warps.exponential(), "legendre")
+
+
+def test_time_is_rejected_for_stationary_warps_with_symbolic_delta_too():
+    m = sd.derive(sd.warps.exponential(), sd.bases.legendre(2))
+    with pytest.raises(sd.InputError, match="stationary"):
+        m.lag(t=3)

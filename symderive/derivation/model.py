@@ -224,6 +224,10 @@ class LagModel:
     # ------------------------------------------------------------------ lag matrices
 
     def _check_delta(self, delta, t):
+        if self.warp.time_varying and t is None:
+            raise InputError("the scale warp is time-varying: give the current time t (> 0)")
+        if not self.warp.time_varying and t is not None:
+            raise InputError(f"t applies only to time-varying warps; {self.warp.spec} is stationary")
         if isinstance(delta, sp.Symbol):
             if not delta.is_positive:
                 raise InputError(f"a symbolic delta must be declared positive, got {delta}")
@@ -235,10 +239,6 @@ class LagModel:
         if window != sp.oo and sp.simplify(d - window).is_nonnegative:
             raise InputError(f"delta must be smaller than the window {sp.sstr(window)} of {self.warp.spec}, "
                              f"got {sp.sstr(d)}")
-        if self.warp.time_varying and t is None:
-            raise InputError("the scale warp is time-varying: give the current time t (> 0)")
-        if not self.warp.time_varying and t is not None:
-            raise InputError(f"t applies only to time-varying warps; {self.warp.spec} is stationary")
         return d
 
     def lag(self, delta=DELTA, t=None) -> LagPair:
@@ -253,9 +253,8 @@ class LagModel:
             need_e = self.lag_kind == "neglog-translation"
             if s.is_Rational and not need_e:
                 ring = exact.RationalRing(flint.fmpq(int(s.p), int(s.q)))
-                A, B = exact.lag_core(self.lag_kind, form, ring)
-                return LagPair(exact.to_sympy(A, form), exact.to_sympy(B, form, vector=True), ROUTE_EXACT)
-            ring = exact.PolynomialRing(s, need_e)
+            else:
+                ring = exact.PolynomialRing(s, need_e)
             A, B = exact.lag_core(self.lag_kind, form, ring)
             return LagPair(exact.to_sympy(A, form, ring=ring), exact.to_sympy(B, form, ring=ring, vector=True),
                            ROUTE_EXACT)
@@ -304,15 +303,8 @@ class LagModel:
                     return exact.to_arb(A, form), exact.to_arb(B, form, vector=True)
             A, B = _certified(compute, bits, dtype, dps, exact.coefficient_bits(form))
             return LagPair(A, B, ROUTE_EXACT)
-        work = max(dps or 0, DEFAULT_DPS)
-        out = self._lag_integrals(delta, t, symbolic=True, dps=work)
-        if out.route == ROUTE_SYMBOLIC:
-            prec_dps = work + 10
-            A = [[integration.to_mpf(x, prec_dps) for x in row] for row in out.A]
-            B = [integration.to_mpf(x, prec_dps) for x in out.B]
-        else:
-            A, B = out.A, out.B
-        A, B = _from_mp(A, B, dtype, dps)
+        out = self._lag_integrals(delta, t, symbolic=True, dps=max(dps or 0, DEFAULT_DPS))
+        A, B = _from_mp(out.A, out.B, dtype, dps)
         return LagPair(A, B, out.route, dps=out.dps)
 
     def lag_factors(self, t=None) -> exact.DilationFactors:
@@ -411,6 +403,7 @@ def _from_mp_one(values, dtype, dps, vector=False):
 
 
 def _from_mp(A, B, dtype, dps):
+    """Round exact SymPy or mpmath entries once: exact ones are evaluated 15 digits past the target."""
     digits = max(dps or 0, DEFAULT_DPS) + 15
     A = [[integration.to_mpf(x, digits) for x in row] for row in A]
     B = [integration.to_mpf(x, digits) for x in B]
