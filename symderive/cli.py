@@ -111,7 +111,7 @@ def run_matrices(args) -> dict:
 
 def _text(out: dict) -> str:
     lines = [f"warp {out['warp']}  x  basis {out['basis']}  (N = {out['N']})",
-             f"routes: " + ", ".join(f"{k}: {v}" for k, v in out["routes"].items()), ""]
+             "routes: " + ", ".join(f"{k}: {v}" for k, v in out["routes"].items()), ""]
     np.set_printoptions(linewidth=120, precision=6, suppress=True)
     for key in ("A_gen", "B_gen", "A", "B"):
         if key in out:

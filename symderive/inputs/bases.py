@@ -28,7 +28,7 @@ from flint import fmpq
 
 from .._limits import SYMBOLIC_SECONDS, SymbolicTimeout, time_limit
 from ..errors import InputError
-from .expressions import parse_expression, symbol
+from .expressions import as_expression, symbol
 
 Z = symbol("z")
 MAX_N = 4096
@@ -177,11 +177,11 @@ def custom(functions, weight=1) -> Basis:
     """
     if isinstance(functions, str) or not hasattr(functions, "__iter__"):
         raise InputError("custom basis: functions must be a list of expressions in z")
-    exprs = [_as_expr(f, f"basis function {i}") for i, f in enumerate(functions)]
+    exprs = [as_expression(f, "z", what=f"basis function {i}") for i, f in enumerate(functions)]
     if not exprs:
         raise InputError("custom basis: the list of functions is empty; give at least one expression in z")
     _check_N(len(exprs))
-    w = _as_expr(weight, "basis weight")
+    w = as_expression(weight, "z", what="basis weight")
     spec = "functions=" + ";".join(sp.sstr(e) for e in exprs)
     if w != 1:
         spec += f" (weight {sp.sstr(w)})"
@@ -190,19 +190,6 @@ def custom(functions, weight=1) -> Basis:
     if form is not None:
         return Basis("custom", len(exprs), polynomial_form=form, spec=spec)
     return Basis("custom", len(exprs), functions=_gram_schmidt_symbolic(exprs, w), spec=spec)
-
-
-def _as_expr(value, what: str) -> sp.Expr:
-    if isinstance(value, str):
-        return parse_expression(value, "z", what=what)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return sp.Rational(str(value))
-    if isinstance(value, sp.Expr):
-        extra = value.free_symbols - {Z}
-        if extra:
-            raise InputError(f"{what}: the only variable allowed is z, found {sorted(map(str, extra))}")
-        return value
-    raise InputError(f"{what}: expected an expression in z (string or SymPy), got {type(value).__name__}")
 
 
 def _rational_poly(expr: sp.Expr, var: sp.Symbol):

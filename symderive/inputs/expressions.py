@@ -314,3 +314,18 @@ def _call(node: ast.Call, depth: int, ctx: _Context) -> sympy.Expr:
     if name in BOUNDED_ARGUMENT and not args[0].free_symbols and _magnitude(args[0], ctx) > MAX_ARGUMENT:
         raise ctx.fail(f"argument of {name} is too large (at most {MAX_ARGUMENT} in absolute value): {args[0]}")
     return func(*args)
+
+
+def as_expression(value, variable: str, *, what: str = "expression") -> sympy.Expr:
+    """A checked SymPy expression in ``variable`` from a string (through :func:`parse_expression`),
+    a Python number (exact: ``0.1`` is 1/10) or a SymPy expression using no other symbol."""
+    if isinstance(value, str):
+        return parse_expression(value, variable, what=what)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return sympy.Rational(str(value))
+    if isinstance(value, sympy.Expr):
+        extra = value.free_symbols - {symbol(variable)}
+        if extra:
+            raise InputError(f"{what}: the only variable allowed is {variable}, found {sorted(map(str, extra))}")
+        return value
+    raise InputError(f"{what}: expected an expression in {variable} (string or SymPy), got {type(value).__name__}")

@@ -26,7 +26,7 @@ import sympy as sp
 
 from .._limits import SymbolicTimeout, time_limit
 from ..errors import InputError
-from .expressions import parse_expression, symbol
+from .expressions import as_expression, parse_expression, symbol
 
 X = symbol("x")
 Z = symbol("z")
@@ -203,7 +203,7 @@ def custom(f, inverse=None) -> StationaryWarp:
     ``f`` is increasing on ``(x_min, 0)``. The inverse ``g`` is solved symbolically unless given
     (``inverse``, an expression in ``z``), and checked either way.
     """
-    f = _warp_expr(f, "x", "warp f")
+    f = as_expression(f, "x", what="warp f")
     spec = f"f={sp.sstr(f)}"
     checks = []
     f0 = sp.simplify(f.subs(X, 0))
@@ -216,23 +216,11 @@ def custom(f, inverse=None) -> StationaryWarp:
         g = _solve_inverse(f, x_min)
         checks.append("inverse g solved symbolically and checked")
     else:
-        g = _warp_expr(inverse, "z", "warp inverse g")
+        g = as_expression(inverse, "z", what="warp inverse g")
         spec += f";g={sp.sstr(g)}"
         _check_inverse(f, g, x_min)
         checks.append("user inverse g checked: f(g(z)) = z")
     return StationaryWarp("custom", f, g, x_min, spec=spec, checks=checks)
-
-
-def _warp_expr(value, var, what):
-    if isinstance(value, str):
-        return parse_expression(value, var, what=what)
-    if isinstance(value, sp.Expr):
-        allowed = {symbol(var)}
-        extra = value.free_symbols - allowed
-        if extra:
-            raise InputError(f"{what}: the only variable allowed is {var}, found {sorted(map(str, extra))}")
-        return value
-    raise InputError(f"{what}: expected an expression in {var} (string or SymPy), got {type(value).__name__}")
 
 
 def _support_start(f) -> sp.Expr:
