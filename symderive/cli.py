@@ -2,13 +2,21 @@
 
     symderive matrices --warp SPEC --basis SPEC --N INT [--delta FLOAT] [--time T] [--exact]
                        [--format json|text]
+    symderive verify --warp SPEC --basis SPEC --against FAMILY --N INT [--format json|markdown]
+                     [--delta FLOAT] [--certificate PREFIX]
+    symderive verify --all --N INT [--format json|markdown]
 
 prints the generator ``A_gen``, ``B_gen`` and, with ``--delta``, the lag matrices ``A``, ``B`` (floats,
 rounded once from certified values; matrices as lists of rows, row index = n). ``--exact`` adds the
 exact entries as strings (keys ``A_gen_exact``, ``B_gen_exact``, ``A_exact``, ``B_exact``).
 
-Exit status: 0 on success, 2 for bad input (one line on stderr, no traceback), 1 when a derivation
-route fails. ``SYMDERIVE_DEBUG=1`` shows tracebacks of unexpected errors.
+``verify`` compares the derived generator with a published HiPPO family in exact arithmetic and prints
+a certificate (JSON keys ``verdict``, ``exact``, ``transformation``, ``N``, ``difference``, and the steps);
+``--certificate PREFIX`` also writes ``PREFIX.json`` and ``PREFIX.md``. ``--all`` prints the table of
+every built-in warp x basis against every family.
+
+Exit status: 0 on success (``verify``: identical or equivalent, or the ``--all`` table), 1 for
+``not-equivalent`` or when a derivation route fails, 2 for bad input (one line on stderr, no traceback). ``SYMDERIVE_DEBUG=1`` shows tracebacks of unexpected errors.
 """
 
 from __future__ import annotations
@@ -24,7 +32,12 @@ import sympy as sp
 from . import __version__
 from .derivation.model import derive
 from .errors import DerivationError, InputError
+from .inputs import bases
 from .inputs.specs import _BASIS_HELP, _WARP_HELP, parse_basis, parse_warp
+from .verification.equivalence import NOT_EQUIVALENT
+from .verification.families import _FAMILY_HELP, parse_family
+from .verification.table import equivalence_table, table_markdown
+from .verification.verify import verify
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--time", type=str, help="current time t > 0 (time-varying warps: step t -> t + Delta)")
     mat.add_argument("--exact", action="store_true", help="add the exact entries as strings")
     mat.add_argument("--format", choices=("json", "text"), default="json")
+    ver = sub.add_parser("verify", help="exact verdict against a published HiPPO family, with a certificate")
+    ver.add_argument("--warp", help=_WARP_HELP)
+    ver.add_argument("--basis", help=_BASIS_HELP)
+    ver.add_argument("--against", help=_FAMILY_HELP)
+    ver.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
+    ver.add_argument("--all", action="store_true", help="every built-in warp x basis against every family")
+    ver.add_argument("--delta", type=str, help="also measure the lag recurrence against ODE discretizations")
+    ver.add_argument("--certificate", type=str, metavar="PREFIX", help="write PREFIX.json and PREFIX.md")
+    ver.add_argument("--format", choices=("json", "markdown"), default="json")
     return parser
 
 
@@ -109,6 +131,43 @@ def run_matrices(args) -> dict:
     return out
 
 
+def run_verify(args) -> tuple[str, int]:
+    """``(printed output, exit status)`` of ``symderive verify``."""
+    N = _int(args.N)
+    if args.all:
+        if args.warp or args.basis or args.against or args.certificate or args.delta:
+            raise InputError("--all prints the whole table: do not combine it with --warp, --basis, --against, "
+                             "--delta or --certificate")
+        bases._check_N(N)
+        out = equivalence_table(N)
+        return (json.dumps(out) if args.format == "json" else table_markdown(out)), 0
+    missing = [flag for flag, value in (("--warp", args.warp), ("--basis", args.basis), ("--against", args.against))
+               if not value]
+    if missing:
+        raise InputError(f"verify needs {', '.join(missing)} (or --all)")
+    warp = parse_warp(args.warp)
+    basis = parse_basis(args.basis, N)
+    fam = parse_family(args.against)
+    delta = None if args.delta is None else (_positive_float(args.delta), args.delta.strip())[1]
+    if args.certificate is not None and not args.certificate.strip():
+        raise InputError("--certificate needs a file prefix, e.g. --certificate out/legs")
+    cert = verify(warp, basis, fam, delta=delta)
+    data = cert.to_dict()
+    markdown = cert.to_markdown()
+    if args.certificate:
+        prefix = args.certificate.strip()
+        directory = os.path.dirname(prefix)
+        if directory and not os.path.isdir(directory):
+            raise InputError(f"--certificate: folder {directory!r} does not exist")
+        with open(prefix + ".json", "w") as fh:
+            json.dump(data, fh, indent=1)
+            fh.write("\n")
+        with open(prefix + ".md", "w") as fh:
+            fh.write(markdown)
+    printed = json.dumps(data) if args.format == "json" else markdown
+    return printed, (1 if cert.verdict == NOT_EQUIVALENT else 0)
+
+
 def _text(out: dict) -> str:
     lines = [f"warp {out['warp']}  x  basis {out['basis']}  (N = {out['N']})",
              "routes: " + ", ".join(f"{k}: {v}" for k, v in out["routes"].items()), ""]
@@ -126,6 +185,10 @@ def main(argv=None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "verify":
+            printed, status = run_verify(args)
+            print(printed.rstrip("\n"))
+            return status
         out = run_matrices(args)
     except InputError as exc:
         print(f"symderive: error: {exc}", file=sys.stderr)
