@@ -3,7 +3,7 @@
     symderive matrices --warp SPEC --basis SPEC --N INT [--delta FLOAT] [--time T] [--exact]
                        [--format json|text]
     symderive verify --warp SPEC --basis SPEC --against FAMILY --N INT [--format json|markdown]
-                     [--delta FLOAT] [--certificate PREFIX]
+                     [--delta FLOAT [--time T]] [--certificate PREFIX]
     symderive verify --all --N INT [--format json|markdown]
 
 prints the generator ``A_gen``, ``B_gen`` and, with ``--delta``, the lag matrices ``A``, ``B`` (floats,
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
     ver.add_argument("--all", action="store_true", help="every built-in warp x basis against every family")
     ver.add_argument("--delta", type=str, help="also measure the lag recurrence against ODE discretizations")
+    ver.add_argument("--time", type=str, help="with --delta, for time-varying warps: the step t -> t + Delta")
     ver.add_argument("--certificate", type=str, metavar="PREFIX", help="write PREFIX.json and PREFIX.md")
     ver.add_argument("--format", choices=("json", "markdown"), default="json")
     return parser
@@ -151,7 +152,16 @@ def run_verify(args) -> tuple[str, int]:
     delta = None if args.delta is None else (_positive_float(args.delta), args.delta.strip())[1]
     if args.certificate is not None and not args.certificate.strip():
         raise InputError("--certificate needs a file prefix, e.g. --certificate out/legs")
-    cert = verify(warp, basis, fam, delta=delta)
+    t = None
+    if args.time is not None:
+        if not warp.time_varying:
+            raise InputError(f"--time applies only to time-varying warps; {warp.spec} is stationary")
+        if delta is None:
+            raise InputError("--time needs --delta (the step t -> t + Delta)")
+        t = (_positive_float(args.time), args.time.strip())[1]
+    elif delta is not None and warp.time_varying:
+        raise InputError(f"the {warp.spec} warp is time-varying: give --time T (> 0) with --delta")
+    cert = verify(warp, basis, fam, delta=delta, t=t)
     data = cert.to_dict()
     markdown = cert.to_markdown()
     if args.certificate:

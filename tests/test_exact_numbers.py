@@ -42,7 +42,7 @@ def _random_number(rng):
 def test_arithmetic_matches_sympy_and_equality_matches_high_precision():
     """Independent references: SymPy's own arithmetic (for the value) and 60-digit evaluation (for zero)."""
     rng = random.Random(7)
-    for _ in range(150):
+    for _ in range(60):
         x, y = _random_number(rng), _random_number(rng)
         ex, ey = Exact.from_sympy(x), Exact.from_sympy(y)
         for op in ("add", "sub", "mul"):

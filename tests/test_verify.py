@@ -208,6 +208,8 @@ def test_cli_certificate_files(capsys, tmp_path):
     assert status == 0 and out.startswith("# symderive certificate")
     data = json.loads((tmp_path / "legs.json").read_text())
     assert data["verdict"] == "identical" and data["software"]["symderive"] == sd.__version__
+    assert data["closed_form"]["status"] == "proved for all n" and data["closed_form"]["check"]["ok"]
+    assert data["structure"]["composes"] and data["structure"]["expm_zoh"]
     assert "**Verdict: identical**" in (tmp_path / "legs.md").read_text()
 
 
@@ -225,3 +227,15 @@ def test_cli_all_table(capsys):
     assert len(data["rows"]) == 9 and len(data["families"]) == 9
     status, out, _ = _run(capsys, "verify", "--all", "--N", "5", "--format", "markdown")
     assert status == 0 and "| exponential x legendre | identical |" in out and "n/a" in out   # s4-fout: even N
+
+
+def test_certificate_for_the_linear_window_reports_the_structure_both_ways():
+    cert = verify(sd.warps.linear(), sd.bases.legendre(8), family("legt"), delta="1/100")
+    d = cert.to_dict()
+    assert d["verdict"] == "identical"
+    assert d["closed_form"]["status"] == "proved for all n"
+    st = d["structure"]
+    assert not st["composes"] and st["exact"] and st["counterexample"] is not None
+    assert 1e-3 < st["discrepancy"]["A_vs_expm"]["max_abs"] < 1e-2          # MATH.md: 6e-3
+    md = cert.to_markdown()
+    assert "## Structure" in md and "counterexample" in md

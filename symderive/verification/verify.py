@@ -23,12 +23,15 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .. import __version__
+from .._limits import SymbolicTimeout, time_limit
 from ..derivation.model import derive
 from ..errors import DerivationError, InputError
+from . import closed_forms, proofs
 from .derived import generator_exact
 from .equivalence import IDENTICAL, NOT_EQUIVALENT, compare, exact_rank
 from .exact_numbers import NotExact
 from .families import Family
+from .structure import decide_structure
 
 
 @dataclass
@@ -71,11 +74,12 @@ def _timed(timings: dict, key: str, fn, *args, **kwargs):
         timings[key] = round(time.perf_counter() - start, 3)
 
 
-def verify(warp, basis, family: Family, *, details: bool = True, delta=None) -> Certificate:
+def verify(warp, basis, family: Family, *, details: bool = True, delta=None, t=None) -> Certificate:
     """Exact verdict of ``warp x basis`` against ``family`` at ``N = basis.N`` (module docstring).
 
     ``details=False`` skips the closed form, proof and structure steps (the ``--all`` table).
-    ``delta`` (optional) adds the measured distance of the lag recurrence from ODE discretizations.
+    ``delta`` (optional) adds the measured distance of the lag recurrence from ODE discretizations
+    (time-varying warps: for the step ``t -> t + delta``, so ``t`` is needed too).
     Raises :class:`DerivationError` when the generator has no exact form (then no verdict is possible).
     """
     N = basis.N
@@ -100,17 +104,24 @@ def verify(warp, basis, family: Family, *, details: bool = True, delta=None) -> 
     ] + [dict(s, step="compare") for s in result.steps]
     difference = None
     if result.verdict == NOT_EQUIVALENT:
-        difference = _difference(A, B, AF, BF, result, warp, basis, family, timings)
+        difference = _difference(A, B, AF, BF, result, warp, basis, family, timings, formula=details)
     cert = Certificate(inputs=inputs, verdict=result.verdict, transformation=result.transformation(),
                        difference=difference, steps=steps, timings=timings)
     if details:
         _add_closed_form(cert, warp, basis, model, timings)
-        _add_structure(cert, model, delta, timings)
+        _add_structure(cert, model, delta, t, timings)
     timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
     return cert
 
 
-def _difference(A, B, AF, BF, result, warp, basis, family, timings) -> dict:
+def verify_spec(warp, basis, against, **kwargs) -> Certificate:
+    """:func:`verify` with the family given by its SPEC string (``"legs"``, ``"legt:window=2"``) or object."""
+    from .families import parse_family
+    fam = against if isinstance(against, Family) else parse_family(against)
+    return verify(warp, basis, fam, **kwargs)
+
+
+def _difference(A, B, AF, BF, result, warp, basis, family, timings, formula=True) -> dict:
     start = time.perf_counter()
     D = [[x - y for x, y in zip(r1, r2)] for r1, r2 in zip(A, AF)]
     dB = [x - y for x, y in zip(B, BF)]
@@ -119,24 +130,28 @@ def _difference(A, B, AF, BF, result, warp, basis, family, timings) -> dict:
     out["A_minus_family_nonzero_entries"] = sum(1 for row in D for x in row if not x.is_zero)
     out["B_minus_family_nonzero_entries"] = sum(1 for x in dB if not x.is_zero)
     out["formula"] = None
-    try:
-        from .closed_forms import closed_form
-        cf = closed_form(warp, basis)
-    except (ImportError, InputError, DerivationError):
-        cf = None
+    cf = closed_forms.closed_form(warp, basis, prove=False) if formula else None
     if cf is not None:
-        dA = sp.piecewise_fold(cf.A - family.A_formula)
-        dBf = sp.piecewise_fold(cf.B - family.B_formula)
-        out["formula"] = {"A_gen - A_family": sp.sstr(sp.simplify(dA)), "B_gen - B_family": sp.sstr(sp.simplify(dBf))}
+        out["formula"] = {"A_gen - A_family": _difference_formula(cf.A, family.A_formula),
+                          "B_gen - B_family": _difference_formula(cf.B, family.B_formula)}
     timings["difference"] = round(time.perf_counter() - start, 3)
     return out
 
 
-def _add_closed_form(cert: Certificate, warp, basis, model, timings) -> None:
+def _difference_formula(derived: sp.Expr, published: sp.Expr) -> str:
+    """``derived - published`` in ``n, k``, simplified when SymPy manages within a short time limit.
+
+    Display only (the verdict never depends on it): SymPy's Piecewise simplification can be slow or
+    raise on some case structures, so any failure falls back to the unsimplified difference."""
+    difference = derived - published
     try:
-        from . import closed_forms, proofs
-    except ImportError:
-        return
+        with time_limit(3):
+            return sp.sstr(sp.simplify(sp.piecewise_fold(difference)))
+    except (SymbolicTimeout, Exception):  # noqa: BLE001 - cosmetic step, see docstring
+        return sp.sstr(difference)
+
+
+def _add_closed_form(cert: Certificate, warp, basis, model, timings) -> None:
     start = time.perf_counter()
     cf = closed_forms.closed_form(warp, basis)
     if cf is None:
@@ -146,7 +161,7 @@ def _add_closed_form(cert: Certificate, warp, basis, model, timings) -> None:
         return
     check = closed_forms.check_closed_form(cf, model)
     proof = proofs.prove(warp, basis)
-    proved = bool(proof is not None and proof.proved_all_n and check["ok"])
+    proved = bool(cf.proved_all_n and proof is not None and proof.proved_all_n and check["ok"])
     cert.closed_form = {
         "available": True, "description": cf.description,
         "A_gen[n,k]": sp.sstr(cf.A), "B_gen[n]": sp.sstr(cf.B),
@@ -161,12 +176,8 @@ def _add_closed_form(cert: Certificate, warp, basis, model, timings) -> None:
     timings["closed_form"] = round(time.perf_counter() - start, 3)
 
 
-def _add_structure(cert: Certificate, model, delta, timings) -> None:
-    try:
-        from .structure import decide_structure
-    except ImportError:
-        return
-    report = _timed(timings, "structure", decide_structure, model, delta=delta)
+def _add_structure(cert: Certificate, model, delta, t, timings) -> None:
+    report = _timed(timings, "structure", decide_structure, model, delta=delta, t=t)
     cert.structure = report.to_dict()
     cert.steps.append({"step": "structure", "statement": report.reason,
                        "status": "exact" if report.exact else "not decided exactly",
