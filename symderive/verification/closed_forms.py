@@ -142,9 +142,9 @@ def pair_kind(warp, basis) -> tuple[str, str, sp.Expr] | None:
     if wname == "scale":
         kind, theta = "exponential", sp.S.One
     elif wname == "exponential":
-        kind, theta = "exponential", sp.sympify(warp.params.get("rate", 1))
+        kind, theta = "exponential", warp.params.get("rate", sp.S.One)
     elif wname == "linear":
-        kind, theta = "linear", sp.sympify(warp.params.get("window", 1))
+        kind, theta = "linear", warp.params.get("window", sp.S.One)
     else:
         return None
     if (kind, bname) not in _TEMPLATES:
