@@ -104,8 +104,9 @@ def _templates() -> dict:
                 (-2 * sp.pi * mn / th, _even(n) & (n > 0) & sp.Eq(k, n - 1)),
                 (0, True)),
             sp.Piecewise((1 / th, sp.Eq(n, 0)), (r2 / th, _odd(n)), (0, True)),
-            "FouT-like (linear warp x Fourier basis 1, sqrt2 cos 2 pi m z, sqrt2 sin 2 pi m z; "
-            "m(n) = ceiling(n/2))"),
+            "Lag-operator Fourier window (linear warp x Fourier basis 1, sqrt2 cos 2 pi m z, "
+            "sqrt2 sin 2 pi m z; m(n) = ceiling(n/2)); FouT-like, but with one endpoint: HTTYH's FouT "
+            "has -2 a_n a_k and B = 2 a_n"),
         ("exponential", "fourier"): (
             sp.Piecewise(
                 (-th, sp.Eq(n, 0) & sp.Eq(k, 0)),
