@@ -178,3 +178,11 @@ def test_time_is_rejected_for_stationary_warps_with_symbolic_delta_too():
     m = sd.derive(sd.warps.exponential(), sd.bases.legendre(2))
     with pytest.raises(sd.InputError, match="stationary"):
         m.lag(t=3)
+
+
+def test_power_warp_support_reaches_minus_infinity():
+    """SymPy 1.14 gets limit(2**x, x, -oo) wrong (oo); the support check uses the exp form."""
+    import symderive as sd
+    warp = sd.warps.custom("2**x")
+    assert warp.structure == "dilation"
+    assert sd.derive(warp, sd.bases.legendre(3)).A_gen[0, 0] == -sp.log(2)

@@ -241,7 +241,8 @@ def _support_start(f) -> sp.Expr:
                          "use a warp that reaches 0 at one x < 0 or only as x -> -oo")
     try:
         with time_limit():
-            lim = sp.limit(f, X, -sp.oo)
+            # SymPy 1.14 returns oo for limit(2**x, x, -oo); the exp form gives the right 0
+            lim = sp.limit(f.rewrite(sp.exp), X, -sp.oo)
     except (NotImplementedError, ValueError, SymbolicTimeout):
         lim = None
     if lim == 0:

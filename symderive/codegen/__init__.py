@@ -1,0 +1,1 @@
+"""Code generation: kernel spec (plain data) -> Jinja templates -> an importable generated package."""

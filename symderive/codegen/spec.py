@@ -1,0 +1,248 @@
+"""The kernel spec: everything a generated package needs, as plain data, computed once in Python.
+
+``build_spec(model, delta, name)`` rounds the derived matrices **once** (``model.numeric``: certified
+ball arithmetic on the exact route) and collects the data the kernels use at run time:
+
+- ``A``, ``B``: the fixed-step lag matrices ``A_Delta``, ``B_Delta`` (float64), for stationary warps;
+- ``A_gen``, ``B_gen``: the generator (for the scale warp, at ``t = 1``);
+- ``variable_kind``: how ``scan_variable`` evaluates the lag operator for a per-step ``Delta``, in its
+  geometric form "evaluate the reconstruction, slide it, project it back" (MATH.md section 5), with
+  ``N``-point Gauss quadrature, exact for these polynomial integrands:
+
+  * ``"dilation"`` (exponential warp, or the scale warp per step; basis polynomial in ``z``):
+    ``q = exp(-rate Delta)``, ``(A c)_n = q sum_j w_j p_n(q x_j) sum_k p_k(x_j) c_k``,
+    ``B_n = (1 - q) sum_j w_j p_n(q + (1 - q) x_j)`` (Gauss-Legendre nodes ``x_j`` on [0, 1]);
+  * ``"translation"`` (linear window; basis polynomial in ``z``): ``s = min(Delta / window, 1)``,
+    ``(A c)_n = (1 - s) sum_j w_j p_n((1 - s) x_j) sum_k p_k((1 - s) x_j + s) c_k``,
+    ``B_n = s sum_j w_j p_n(1 - s + s x_j)``;
+  * ``"neglog"`` (exponential warp with log-Laguerre functions, ``y = -log z``): ``D = rate Delta``,
+    ``(A c)_n = e^{-D} sum_j w_j L_n(u_j + D) sum_k L_k(u_j) c_k`` (Gauss-Laguerre nodes ``u_j``),
+    ``B_0 = 1 - e^{-D}``, ``B_n = e^{-D} (D / n) L^{(1)}_{n-1}(D)``;
+  * ``None``: the model admits no per-step ``Delta`` in this form (Fourier bases, non-affine lag maps).
+
+- ``basis_kind`` and its evaluation data (``reconstruct`` and the kernels): ``"legendre"``
+  (``p_n(z) = sqrt(2n+1) P_n(2z - 1)`` by the three-term recurrence), ``"laguerre"`` (``L_n(-log z)``),
+  ``"fourier"`` (``modes``), ``"polynomial"`` (``coefficients`` in the coordinate, for custom bases).
+
+Quadrature nodes and weights are computed with mpmath at 50 digits and rounded once. The spec hash is
+the SHA-256 of the spec's canonical JSON (floats written with ``float.hex``), so equal specs give
+byte-identical packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import keyword
+import re
+from dataclasses import asdict, dataclass
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from ..derivation.model import LagModel
+from ..errors import InputError
+
+SPEC_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """Plain data for one generated package (module docstring). Matrices are tuples of float rows."""
+
+    name: str
+    warp: str
+    basis: str
+    N: int
+    delta: float | None            # fixed step (None for the time-varying scale warp)
+    delta_exact: str | None
+    time_varying: bool
+    route: str
+    A: tuple | None
+    B: tuple | None
+    A_gen: tuple
+    B_gen: tuple
+    variable_kind: str | None
+    rate: float | None             # dilation / neglog: q = exp(-rate * Delta)
+    window: float | None           # translation: s = Delta / window
+    basis_kind: str
+    coordinate: str                # "z" or "neglog" (y = -log z) or "z" for Fourier
+    modes: tuple                   # Fourier: ((kind, m), ...); else ()
+    coefficients: tuple            # "polynomial": p_n(y) = sum_i coefficients[n][i] y^i; else ()
+    nodes: tuple                   # Gauss nodes (Legendre on [0, 1], or Laguerre on [0, oo)); () if unused
+    weights: tuple
+    spec_version: int = SPEC_VERSION
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, floats as ``float.hex`` (exact and platform independent)."""
+        return json.dumps(_canonical(asdict(self)), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
+def _canonical(value):
+    if isinstance(value, float):
+        return value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    return value
+
+
+def check_name(name: str) -> str:
+    """A package name must be a Python identifier (not a keyword), at most 64 characters."""
+    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
+        raise InputError(f"--name must be a Python identifier (letters, digits, _; not starting with a digit; "
+                         f"not a keyword; at most 64 characters), got {name!r}")
+    return name
+
+
+def _rows(M) -> tuple:
+    return tuple(tuple(float(x) for x in row) for row in np.asarray(M, dtype=np.float64))
+
+
+def _column(B) -> tuple:
+    return tuple(float(x) for x in np.asarray(B, dtype=np.float64).reshape(-1))
+
+
+def gauss_legendre_01(N: int, dps: int = 50) -> tuple[tuple, tuple]:
+    """``N``-point Gauss-Legendre nodes and weights on [0, 1], computed at ``dps`` digits, rounded once."""
+    with mpmath.workdps(dps):
+        nodes, weights = [], []
+        for j in range(1, N + 1):
+            # Newton on P_N from the Chebyshev-like initial guess; P_N by the three-term recurrence
+            x = mpmath.cos(mpmath.pi * (j - mpmath.mpf(1) / 4) / (N + mpmath.mpf(1) / 2))
+            for _ in range(100):
+                p0, p1 = mpmath.mpf(1), x
+                for n in range(1, N):
+                    p0, p1 = p1, ((2 * n + 1) * x * p1 - n * p0) / (n + 1)
+                dp = N * (x * p1 - p0) / (x * x - 1) if N > 1 else mpmath.mpf(1)
+                if N == 1:
+                    p1 = x
+                step = p1 / dp
+                x -= step
+                if abs(step) < mpmath.mpf(10) ** (-dps + 5):
+                    break
+            p0, p1 = mpmath.mpf(1), x
+            for n in range(1, N):
+                p0, p1 = p1, ((2 * n + 1) * x * p1 - n * p0) / (n + 1)
+            dp = N * (x * p1 - p0) / (x * x - 1) if N > 1 else mpmath.mpf(1)
+            nodes.append((1 - x) / 2)                  # ascending on [0, 1]
+            weights.append(1 / ((1 - x * x) * dp * dp))  # 2 / ((1-x^2) P'^2) on [-1,1], halved
+        return tuple(float(x) for x in nodes), tuple(float(w) for w in weights)
+
+
+def gauss_laguerre(N: int, dps: int = 60) -> tuple[tuple, tuple]:
+    """``N``-point Gauss-Laguerre nodes and weights (weight ``e^{-u}`` on [0, oo)), at ``dps`` digits."""
+    with mpmath.workdps(dps):
+        # eigenvalues of the Jacobi matrix: diagonal 2n+1, off-diagonal n (Golub-Welsch), refined by Newton
+        J = mpmath.matrix(N, N)
+        for n in range(N):
+            J[n, n] = 2 * n + 1
+            if n + 1 < N:
+                J[n, n + 1] = J[n + 1, n] = n + 1
+        eig = sorted(mpmath.eigsy(J)[0])
+        nodes, weights = [], []
+        for x in eig:
+            for _ in range(50):
+                L0, L1 = mpmath.mpf(1), 1 - x
+                for n in range(1, N):
+                    L0, L1 = L1, ((2 * n + 1 - x) * L1 - n * L0) / (n + 1)
+                dL = N * (L1 - L0) / x if N > 1 else mpmath.mpf(-1)
+                if N == 1:
+                    L1 = 1 - x
+                step = L1 / dL
+                x -= step
+                if abs(step) < abs(x) * mpmath.mpf(10) ** (-dps + 8):
+                    break
+            L0, L1 = mpmath.mpf(1), 1 - x
+            for n in range(1, N + 1):
+                L0, L1 = L1, ((2 * n + 1 - x) * L1 - n * L0) / (n + 1)
+            # w_j = x_j / ((N+1)^2 L_{N+1}(x_j)^2)
+            nodes.append(x)
+            weights.append(x / ((N + 1) ** 2 * L1 * L1))
+        return tuple(float(x) for x in nodes), tuple(float(w) for w in weights)
+
+
+def _rate_or_window(model: LagModel):
+    """The scalar that turns ``Delta`` into the lag parameter, from the exact warp (or None)."""
+    warp = model.warp
+    if warp.time_varying:
+        return 1.0, None
+    q1 = sp.simplify(warp.cutoff(sp.Integer(1)))          # z_Delta at Delta = 1
+    if model.lag_kind in ("dilation", "neglog-translation"):
+        rate = sp.simplify(-sp.log(q1))
+        if rate.free_symbols or not rate.is_positive:
+            return None, None
+        # a stationary dilation warp has z_Delta = exp(-rate Delta) for every Delta; confirm symbolically
+        d = sp.Symbol("d", positive=True)
+        if sp.simplify(warp.cutoff(d) - sp.exp(-rate * d)) != 0:
+            return None, None
+        return float(sp.N(rate, 30)), None
+    if model.lag_kind == "translation":
+        d = sp.Symbol("d", positive=True)
+        window = sp.simplify(d / (1 - warp.cutoff(d)))
+        if window.free_symbols:
+            return None, None
+        return None, float(sp.N(window, 30))
+    return None, None
+
+
+def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
+    """The :class:`KernelSpec` of ``model`` at the fixed step ``delta`` (ignored for time-varying warps)."""
+    name = check_name(name)
+    N = model.N
+    basis = model.basis
+    A_gen, B_gen = model.numeric_generator()
+    if model.warp.time_varying:
+        A = B = None
+        delta_f = delta_exact = None
+        route = model.lag_route()
+    else:
+        if delta is None:
+            raise InputError(f"the {model.warp.spec} warp is stationary: give the fixed step --delta")
+        exact_delta = model._check_delta(delta, None)
+        if exact_delta.free_symbols:
+            raise InputError(f"--delta must be a number, got {delta!r}")
+        pair = model.numeric(exact_delta)
+        A, B = _rows(pair.A), _column(pair.B)
+        delta_exact = sp.sstr(exact_delta)
+        delta_f = float(sp.N(exact_delta, 30))
+        route = pair.route
+    form = basis.polynomial_form
+    if basis.fourier_modes is not None:
+        basis_kind, coordinate, modes, coeffs = "fourier", "z", tuple(basis.fourier_modes), ()
+    elif basis.name in ("legendre", "laguerre") and form is not None:
+        basis_kind, coordinate, modes, coeffs = basis.name, form.coordinate, (), ()
+    elif form is not None:
+        scale = [1 / np.sqrt(float(x)) for x in form.norm_sq]
+        coeffs = tuple(tuple(float(c) * scale[n] for c in row) for n, row in enumerate(form.coeffs))
+        basis_kind, coordinate, modes = "polynomial", form.coordinate, ()
+    else:
+        raise InputError(f"export supports polynomial (legendre, laguerre, custom polynomial) and fourier bases; "
+                         f"{basis.spec} has no polynomial or Fourier form")
+    rate, window = _rate_or_window(model)
+    variable_kind = None
+    if basis_kind in ("legendre", "laguerre", "polynomial") and model.lag_kind is not None:
+        if model.lag_kind == "dilation" and rate is not None:
+            variable_kind = "dilation"
+        elif model.lag_kind == "translation" and window is not None:
+            variable_kind = "translation"
+        elif model.lag_kind == "neglog-translation" and rate is not None and basis_kind == "laguerre":
+            variable_kind = "neglog"
+    if variable_kind in ("dilation", "translation"):
+        nodes, weights = gauss_legendre_01(N)
+    elif variable_kind == "neglog":
+        nodes, weights = gauss_laguerre(N)
+    else:
+        nodes = weights = ()
+    return KernelSpec(
+        name=name, warp=model.warp.spec, basis=basis.spec, N=N, delta=delta_f, delta_exact=delta_exact,
+        time_varying=model.warp.time_varying, route=route, A=A, B=B, A_gen=_rows(A_gen), B_gen=_column(B_gen),
+        variable_kind=variable_kind, rate=rate, window=window, basis_kind=basis_kind, coordinate=coordinate,
+        modes=modes, coefficients=coeffs, nodes=nodes, weights=weights)
