@@ -5,6 +5,7 @@
     symderive verify --warp SPEC --basis SPEC --against FAMILY --N INT [--format json|markdown]
                      [--delta FLOAT [--time T]] [--certificate PREFIX]
     symderive verify --all --N INT [--format json|markdown]
+    symderive export --warp SPEC --basis SPEC --N INT --delta FLOAT --name NAME --out DIR
 
 prints the generator ``A_gen``, ``B_gen`` and, with ``--delta``, the lag matrices ``A``, ``B`` (floats,
 rounded once from certified values; matrices as lists of rows, row index = n). ``--exact`` adds the
@@ -14,6 +15,10 @@ exact entries as strings (keys ``A_gen_exact``, ``B_gen_exact``, ``A_exact``, ``
 a certificate (JSON keys ``verdict``, ``exact``, ``transformation``, ``N``, ``difference``, and the steps);
 ``--certificate PREFIX`` also writes ``PREFIX.json`` and ``PREFIX.md``. ``--all`` prints the table of
 every built-in warp x basis against every family.
+
+``export`` writes the importable package ``DIR/NAME/`` (Numba CPU kernels, numba.cuda kernels, the
+matrices rounded once) and prints JSON with its path, files and spec hash. ``--delta`` is the fixed
+step (omit it for the time-varying scale warp).
 
 Exit status: 0 on success (``verify``: identical or equivalent, or the ``--all`` table), 1 for
 ``not-equivalent`` or when a derivation route fails, 2 for bad input (one line on stderr, no traceback). ``SYMDERIVE_DEBUG=1`` shows tracebacks of unexpected errors.
@@ -86,7 +91,33 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--time", type=str, help="with --delta, for time-varying warps: the step t -> t + Delta")
     ver.add_argument("--certificate", type=str, metavar="PREFIX", help="write PREFIX.json and PREFIX.md")
     ver.add_argument("--format", choices=("json", "markdown"), default="json")
+    exp = sub.add_parser("export", help="write an importable package with Numba CPU and CUDA kernels")
+    exp.add_argument("--warp", required=True, help=_WARP_HELP)
+    exp.add_argument("--basis", required=True, help=_BASIS_HELP)
+    exp.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
+    exp.add_argument("--delta", type=str, help="fixed step Delta > 0 (not for the time-varying scale warp)")
+    exp.add_argument("--name", required=True, help="package name (a Python identifier)")
+    exp.add_argument("--out", required=True, help="existing folder to write the package into")
     return parser
+
+
+def run_export(args) -> dict:
+    from .codegen.export import export
+    N = _int(args.N)
+    warp = parse_warp(args.warp)
+    basis = parse_basis(args.basis, N)
+    if warp.time_varying and args.delta is not None:
+        raise InputError(f"the {warp.spec} warp is time-varying: its package steps t -> t + 1 (and takes per-step "
+                         "Delta in scan_variable); do not give --delta")
+    if not warp.time_varying:
+        if args.delta is None:
+            raise InputError("export needs --delta (the fixed step) for a stationary warp")
+        _positive_float(args.delta)
+    path, spec = export(warp, basis, None if args.delta is None else args.delta.strip(), args.name, args.out)
+    files = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
+    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": files, "N": spec.N,
+            "warp": spec.warp, "basis": spec.basis, "delta": spec.delta, "variable_kind": spec.variable_kind,
+            "route": spec.route}
 
 
 def _rows(matrix: np.ndarray) -> list:
@@ -199,6 +230,9 @@ def main(argv=None) -> int:
             printed, status = run_verify(args)
             print(printed.rstrip("\n"))
             return status
+        if args.command == "export":
+            print(json.dumps(run_export(args)))
+            return 0
         out = run_matrices(args)
     except InputError as exc:
         print(f"symderive: error: {exc}", file=sys.stderr)
