@@ -1,0 +1,100 @@
+"""Run the CUDA entry points of generated packages on numba's CUDA simulator (a child process of
+``tests/test_generated_cuda.py``).
+
+    NUMBA_ENABLE_CUDASIM=1 python tests/cuda_sim_runner.py INPUTS.npz OUTPUTS.npz FOLDER:NAME [FOLDER:NAME ...]
+
+The simulator must be chosen before numba is first imported, so it runs in its own process and the
+rest of the test suite keeps the real numba.cuda. For every package ``NAME`` found in ``FOLDER`` it
+makes the calls listed by :func:`calls` with the ``*_cuda`` functions, on the inputs stored under
+``NAME/...`` in ``INPUTS.npz``, and writes each result to ``OUTPUTS.npz`` under ``NAME/LABEL``; a call
+expected to raise stores the exception's type name and message instead. Exit status 0 only when every
+call ran (the comparison with the CPU kernels is the test's job). :func:`calls` is shared with the
+test, which makes the same calls with the CPU functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+
+import numpy as np
+
+
+def calls(pkg, inputs, target: str):
+    """``[(label, thunk)]``: the calls to compare, with the CPU (``target="cpu"``) or CUDA functions.
+
+    ``inputs`` holds ``u1`` (L,), ``u2`` (L, H), ``c0`` (H, N), ``d1`` (L,), ``d2`` (L, H); the CUDA
+    side also gets ``u2`` as a device array once (``target="cuda-device"`` adds it).
+    """
+    suffix = "" if target == "cpu" else "_cuda"
+    scan = getattr(pkg, "scan" + suffix)
+    scan_final = getattr(pkg, "scan_final" + suffix)
+    scan_variable = getattr(pkg, "scan_variable" + suffix)
+    u1, u2, c0, d1, d2 = (inputs[k] for k in ("u1", "u2", "c0", "d1", "d2"))
+    time_varying = pkg.A is None
+    extra = {"t0": 1.5} if time_varying else {}
+    out = [
+        ("scan u(L,)", lambda: scan(u1)),
+        ("scan u(L,H) c0", lambda: scan(u2, c0, **extra)),
+        ("scan_final u(L,H) c0", lambda: scan_final(u2, c0, **extra)),
+    ]
+    if pkg.METADATA["variable_kind"] is not None:
+        out += [
+            ("scan_variable u(L,) d(L,)", lambda: scan_variable(u1, d1)),
+            ("scan_variable u(L,H) d(L,) c0", lambda: scan_variable(u2, d1, c0, **extra)),
+            ("scan_variable u(L,H) d(L,H) c0", lambda: scan_variable(u2, d2, c0, **extra)),
+        ]
+    return out
+
+
+def main(argv) -> int:
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    if "numba" in sys.modules:
+        print("numba was imported before the simulator could be chosen", file=sys.stderr)
+        return 1
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+    import numba
+    from numba import cuda
+    if not numba.config.ENABLE_CUDASIM:
+        print("NUMBA_ENABLE_CUDASIM did not take effect", file=sys.stderr)
+        return 1
+    inputs_path, outputs_path, targets = argv[0], argv[1], argv[2:]
+    stored = np.load(inputs_path)
+    results = {}
+    status = 0
+    for target in targets:
+        folder, name = target.rsplit(":", 1)
+        sys.path.insert(0, folder)
+        pkg = importlib.import_module(name)
+        inputs = {key.split("/", 1)[1]: stored[key] for key in stored.files if key.startswith(name + "/")}
+        for label, call in calls(pkg, inputs, "cuda"):
+            try:
+                results[f"{name}/{label}"] = np.asarray(call())
+            except Exception:                                  # noqa: BLE001 - reported, and the run fails
+                print(f"{name}: {label} failed on the simulator:\n{traceback.format_exc()}", file=sys.stderr)
+                status = 1
+        # a device array in, the same states out
+        results[f"{name}/scan device u(L,H) c0"] = np.asarray(
+            pkg.scan_cuda(cuda.to_device(inputs["u2"]), inputs["c0"], **({"t0": 1.5} if pkg.A is None else {})))
+        # float32 in: float32 out, float64 arithmetic on the device
+        results[f"{name}/scan float32"] = np.asarray(pkg.scan_cuda(inputs["u2"].astype(np.float32)))
+        # checked inputs and models without a per-step form raise, with their message
+        for label, call in [("int u", lambda: pkg.scan_cuda(np.arange(5))),
+                            ("nan u", lambda: pkg.scan_cuda(np.array([0.0, np.nan]))),
+                            ("bad c0", lambda: pkg.scan_cuda(inputs["u1"], np.zeros(pkg.N + 1))),
+                            ("delta <= 0", lambda: pkg.scan_variable_cuda(inputs["u1"], -inputs["d1"]))]:
+            try:
+                call()
+                results[f"{name}/raises {label}"] = np.array("")
+            except Exception as error:                         # noqa: BLE001 - the type and message are the result
+                results[f"{name}/raises {label}"] = np.array(f"{type(error).__name__}: {error}")
+    np.savez(outputs_path, **results)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
