@@ -45,6 +45,7 @@ from ..derivation.model import LagModel
 from ..errors import InputError
 
 SPEC_VERSION = 1
+_SMALLEST_WEIGHT = 1e-290      # Gauss-Laguerre weights below this are too close to float64 underflow
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
@@ -73,6 +74,7 @@ class KernelSpec:
     coefficients: tuple            # "polynomial": p_n(y) = sum_i coefficients[n][i] y^i; else ()
     nodes: tuple                   # Gauss nodes (Legendre on [0, 1], or Laguerre on [0, oo)); () if unused
     weights: tuple
+    variable_note: str | None = None   # why scan_variable is unavailable, when a special reason applies
     spec_version: int = SPEC_VERSION
 
     def to_json(self) -> str:
@@ -138,34 +140,44 @@ def gauss_legendre_01(N: int, dps: int = 50) -> tuple[tuple, tuple]:
 
 
 def gauss_laguerre(N: int, dps: int = 60) -> tuple[tuple, tuple]:
-    """``N``-point Gauss-Laguerre nodes and weights (weight ``e^{-u}`` on [0, oo)), at ``dps`` digits."""
+    """``N``-point Gauss-Laguerre nodes and weights (weight ``e^{-u}`` on [0, oo)), at ``dps`` digits.
+
+    Nodes start from numpy's double-precision rule and are refined by Newton's method on ``L_N`` in
+    mpmath (``L_N`` and ``L_N'`` by the three-term recurrence), so the cost is O(N^2) per iteration;
+    the refined nodes must stay distinct and ordered, otherwise the Golub-Welsch eigenvalues of the
+    Jacobi matrix at ``dps`` digits are used instead (slow above N ~ 100). Weights
+    ``w_j = u_j / ((N+1)^2 L_{N+1}(u_j)^2)``.
+    """
     with mpmath.workdps(dps):
-        # eigenvalues of the Jacobi matrix: diagonal 2n+1, off-diagonal n (Golub-Welsch), refined by Newton
-        J = mpmath.matrix(N, N)
-        for n in range(N):
-            J[n, n] = 2 * n + 1
-            if n + 1 < N:
-                J[n, n + 1] = J[n + 1, n] = n + 1
-        eig = sorted(mpmath.eigsy(J)[0])
-        nodes, weights = [], []
-        for x in eig:
-            for _ in range(50):
-                L0, L1 = mpmath.mpf(1), 1 - x
-                for n in range(1, N):
-                    L0, L1 = L1, ((2 * n + 1 - x) * L1 - n * L0) / (n + 1)
-                dL = N * (L1 - L0) / x if N > 1 else mpmath.mpf(-1)
+        def laguerre_pair(x, n_max):
+            L0, L1 = mpmath.mpf(1), 1 - x
+            for n in range(1, n_max):
+                L0, L1 = L1, ((2 * n + 1 - x) * L1 - n * L0) / (n + 1)
+            return L0, L1                            # L_{n_max - 1}, L_{n_max}
+
+        def refine(x):
+            for _ in range(60):
                 if N == 1:
-                    L1 = 1 - x
-                step = L1 / dL
+                    return mpmath.mpf(1)
+                L0, L1 = laguerre_pair(x, N)
+                step = L1 / (N * (L1 - L0) / x)       # L_N' = N (L_N - L_{N-1}) / x
                 x -= step
                 if abs(step) < abs(x) * mpmath.mpf(10) ** (-dps + 8):
-                    break
-            L0, L1 = mpmath.mpf(1), 1 - x
-            for n in range(1, N + 1):
-                L0, L1 = L1, ((2 * n + 1 - x) * L1 - n * L0) / (n + 1)
-            # w_j = x_j / ((N+1)^2 L_{N+1}(x_j)^2)
-            nodes.append(x)
-            weights.append(x / ((N + 1) ** 2 * L1 * L1))
+                    return x
+            return None
+
+        with np.errstate(all="ignore"):        # numpy's weights overflow at large N; only its nodes are used
+            guesses = [mpmath.mpf(float(x)) for x in np.polynomial.laguerre.laggauss(N)[0]]
+        nodes = [refine(x) for x in guesses]
+        tol = mpmath.mpf(10) ** (-dps // 2)
+        if any(x is None for x in nodes) or any(b - a < tol for a, b in zip(nodes, nodes[1:])):
+            J = mpmath.matrix(N, N)
+            for n in range(N):
+                J[n, n] = 2 * n + 1
+                if n + 1 < N:
+                    J[n, n + 1] = J[n + 1, n] = n + 1
+            nodes = [refine(x) for x in sorted(mpmath.eigsy(J)[0])]
+        weights = [x / ((N + 1) ** 2 * laguerre_pair(x, N + 1)[1] ** 2) for x in nodes]
         return tuple(float(x) for x in nodes), tuple(float(w) for w in weights)
 
 
@@ -235,14 +247,20 @@ def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
             variable_kind = "translation"
         elif model.lag_kind == "neglog-translation" and rate is not None and basis_kind == "laguerre":
             variable_kind = "neglog"
+    variable_note = None
     if variable_kind in ("dilation", "translation"):
         nodes, weights = gauss_legendre_01(N)
     elif variable_kind == "neglog":
         nodes, weights = gauss_laguerre(N)
+        if min(weights) < _SMALLEST_WEIGHT:
+            variable_kind, nodes, weights = None, (), ()
+            variable_note = (f"the {N}-point Gauss-Laguerre weights underflow float64 (the smallest is below "
+                             f"{_SMALLEST_WEIGHT:g}; this happens above N ~ 175), so the per-step log-Laguerre "
+                             "lag cannot be evaluated accurately; use scan with the fixed step DELTA")
     else:
         nodes = weights = ()
     return KernelSpec(
         name=name, warp=model.warp.spec, basis=basis.spec, N=N, delta=delta_f, delta_exact=delta_exact,
         time_varying=model.warp.time_varying, route=route, A=A, B=B, A_gen=_rows(A_gen), B_gen=_column(B_gen),
         variable_kind=variable_kind, rate=rate, window=window, basis_kind=basis_kind, coordinate=coordinate,
-        modes=modes, coefficients=coeffs, nodes=nodes, weights=weights)
+        modes=modes, coefficients=coeffs, nodes=nodes, weights=weights, variable_note=variable_note)
