@@ -198,6 +198,28 @@ def _device_functions(spec: KernelSpec) -> list[str]:
     return names + ["_lag_step"]
 
 
+CHANNEL_BLOCK = 64          # channels per block of the CPU scan kernel for H > 1 (innermost, vectorized)
+MIN_BLOCKED_CHANNELS = 8    # below this many channels the CPU scan runs one channel per thread
+
+
+def _scan_layout(spec: KernelSpec) -> dict:
+    """The loop bounds of the fixed-step CPU scan kernels (templates/package/cpu/fixed_stationary).
+
+    The kernels pad A to ``NP`` (``N`` rounded up to a multiple of 8) and skip zeros of A in aligned
+    groups. Bounds are printed as compile-time expressions (a bound loaded from a table halves the
+    speed of the column kernel): ``column_start``, the first row of the column block ``k .. k + 7``
+    (``k`` when A is lower triangular, else ``0``), and ``row_end``, where the columns of row ``n``
+    stop, rounded up to a group of 4 (``n + 1`` when lower triangular, else ``N`` rounded up to 4).
+    Only exact zeros are skipped, so the sums are those of the full product, term for term.
+    """
+    N = int(spec.N)
+    padded = -(-N // 8) * 8
+    lower = spec.A is not None and all(float(x) == 0.0 for n, row in enumerate(spec.A) for x in row[n + 1:])
+    return {"padded_N": str(padded), "lower_triangular": lower,
+            "column_start": "k" if lower else "0",
+            "row_end": "n + 1" if lower else str(-(-N // 4) * 4)}
+
+
 def _model_lines(spec: KernelSpec) -> list[str]:
     """The package docstring's description of A and B."""
     if spec.A is not None:
@@ -296,6 +318,9 @@ def template_context(spec: KernelSpec) -> dict:
         "B": _lines(_vector(spec.B)) if fixed else [],
         "A_gen": _matrix_lines(spec.A_gen),
         "B_gen": _lines(_vector(spec.B_gen)),
+        **_scan_layout(spec),
+        "channel_block": str(CHANNEL_BLOCK),
+        "min_blocked_channels": str(MIN_BLOCKED_CHANNELS),
         "rate": _float(spec.rate) if spec.rate is not None else "None",
         "window": _float(spec.window) if spec.window is not None else "None",
         "nodes": _lines(_vector(nodes)),
