@@ -258,7 +258,7 @@ _FIXED = {
 # compile-time expressions: _scan_columns reads rows 0 .. NP - 1 of the column
 # block k .. k + 7, _scan_blocks the columns 0 .. 32 - 1 of row n (in groups of 4).
 NP = 32
-CHANNEL_BLOCK = 64  # channels per block of the H > 1 kernel (the innermost, vectorized loop)
+CHANNEL_BLOCK = 32  # channels per block of the H > 1 kernel (the innermost, vectorized loop)
 
 
 def _padded(dtype):

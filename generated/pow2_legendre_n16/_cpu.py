@@ -251,7 +251,7 @@ _FIXED = {
 # compile-time expressions: _scan_columns reads rows k .. NP - 1 of the column
 # block k .. k + 7, _scan_blocks the columns 0 .. n + 1 - 1 of row n (in groups of 4).
 NP = 16
-CHANNEL_BLOCK = 64  # channels per block of the H > 1 kernel (the innermost, vectorized loop)
+CHANNEL_BLOCK = 32  # channels per block of the H > 1 kernel (the innermost, vectorized loop)
 
 
 def _padded(dtype):

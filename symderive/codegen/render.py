@@ -198,7 +198,7 @@ def _device_functions(spec: KernelSpec) -> list[str]:
     return names + ["_lag_step"]
 
 
-CHANNEL_BLOCK = 64          # channels per block of the CPU scan kernel for H > 1 (innermost, vectorized)
+CHANNEL_BLOCK = 32          # channels per block of the CPU scan kernel for H > 1 (innermost, vectorized)
 MIN_BLOCKED_CHANNELS = 8    # below this many channels the CPU scan runs one channel per thread
 
 
