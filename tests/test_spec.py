@@ -39,6 +39,8 @@ def test_spec_rounds_once_and_hash_is_stable():
 def test_laguerre_per_step_disabled_when_weights_underflow():
     spec = build_spec(sd.derive(sd.warps.exponential(), sd.bases.laguerre(200)), "1/100", "lagt200")
     assert spec.variable_kind is None and "underflow" in spec.variable_note
+    from symderive.codegen.render import render_package
+    assert "underflow" in render_package(spec)["_cpu.py"]          # the package's scan_variable says why
     assert build_spec(sd.derive(sd.warps.exponential(), sd.bases.laguerre(20)), "1/100", "x").variable_kind == "neglog"
 
 

@@ -130,6 +130,8 @@ def _lag_template(spec: KernelSpec) -> str | None:
 
 def _no_variable_reason(spec: KernelSpec) -> str:
     """Why ``scan_variable`` is unavailable, as one sentence for its NotImplementedError."""
+    if spec.variable_note:
+        return spec.variable_note
     if spec.basis_kind == "fourier":
         return ("the lag of a trigonometric (Fourier) basis is not a polynomial integrand, so no exact "
                 "N-point quadrature evaluates A(Delta), B(Delta) for a per-step Delta; use scan "
