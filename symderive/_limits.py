@@ -24,8 +24,9 @@ class SymbolicTimeout(BaseException):
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float | None = None):
-    """Raise :class:`SymbolicTimeout` in the block after ``seconds`` (default ``SYMBOLIC_SECONDS``)."""
+def time_limit(seconds: float | None = None, exception: type[BaseException] = SymbolicTimeout):
+    """Raise ``exception`` (default :class:`SymbolicTimeout`) in the block after ``seconds`` (default
+    ``SYMBOLIC_SECONDS``). No limit off the main thread or inside an outer limit (the outer one rules)."""
     seconds = SYMBOLIC_SECONDS if seconds is None else seconds
     usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
               and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
@@ -34,7 +35,7 @@ def time_limit(seconds: float | None = None):
         return
 
     def expire(signum, frame):
-        raise SymbolicTimeout(f"symbolic step exceeded {seconds} s")
+        raise exception(f"symbolic step exceeded {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -306,8 +306,11 @@ def _entries(matrix) -> list[list]:
     return [[matrix[i, j] for j in range(matrix.ncols())] for i in range(matrix.nrows())]
 
 
-def _squarefree_split(m: int) -> tuple[int, int]:
-    """``m = s^2 f`` with ``f`` squarefree: returns ``(s, f)``."""
+@functools.lru_cache(maxsize=1 << 16)
+def squarefree_split(m: int) -> tuple[int, int]:
+    """``m = s^2 f`` with ``f`` squarefree (``m >= 1``): returns ``(s, f)``."""
+    if m < 1:
+        raise ValueError(f"squarefree_split needs a positive integer, got {m}")
     s, f = 1, 1
     for prime, exp in flint.fmpz(m).factor():
         s *= int(prime) ** (exp // 2)
@@ -320,7 +323,7 @@ def _scales_split(form: PolynomialForm) -> list[tuple[fmpq, int]]:
     """``S_n = norm_sq[n]^{-1/2} = alpha_n sqrt(f_n)`` with ``alpha_n`` rational, ``f_n`` squarefree."""
     out = []
     for x in form.norm_sq:  # x = p/q, S = sqrt(q/p) = sqrt(p q) / p
-        s, f = _squarefree_split(int(x.p) * int(x.q))
+        s, f = squarefree_split(int(x.p) * int(x.q))
         out.append((fmpq(s, int(x.p)), f))
     return out
 

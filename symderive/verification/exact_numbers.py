@@ -22,31 +22,18 @@ back to a slower symbolic route or report that the question could not be decided
 
 from __future__ import annotations
 
-import functools
 import math
 
-import flint
 import sympy as sp
 from flint import fmpq
+
+from ..derivation.exact import squarefree_split
 
 __all__ = ["Exact", "NotExact", "squarefree_split", "to_exact", "matrix_to_exact", "column_to_exact"]
 
 
 class NotExact(ValueError):
     """A number outside the normal form ``sum r sqrt(h) pi**e`` (see the module docstring)."""
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def squarefree_split(m: int) -> tuple[int, int]:
-    """``m = s**2 * f`` with ``f`` squarefree (``m >= 1``): returns ``(s, f)``."""
-    if m < 1:
-        raise ValueError(f"squarefree_split needs a positive integer, got {m}")
-    s, f = 1, 1
-    for prime, exp in flint.fmpz(m).factor():
-        s *= int(prime) ** (exp // 2)
-        if exp % 2:
-            f *= int(prime)
-    return s, f
 
 
 def _rational(value) -> fmpq:

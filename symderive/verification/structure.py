@@ -39,10 +39,7 @@ compares high-precision values of ``A_D``, ``B_D`` with ``expm``, the zero-order
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -51,6 +48,7 @@ import mpmath
 import sympy as sp
 from flint import arb, fmpq, fmpq_mat
 
+from .._limits import time_limit
 from ..derivation import exact
 from ..derivation.model import ROUTE_SYMBOLIC, LagModel, derive
 from ..errors import DerivationError, InputError
@@ -122,27 +120,11 @@ class _OutOfTime(BaseException):
     """Our own budget ran out (a BaseException, so that SymPy's broad handlers cannot swallow it)."""
 
 
-@contextlib.contextmanager
 def _budget(seconds: float):
     """Raise :class:`_OutOfTime` after ``seconds``: one alarm around a whole symbolic attempt (the
     per-call limits of :mod:`symderive._limits` stand down while it runs). Unlimited off the main
     thread or under an outer alarm."""
-    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
-    if not usable:
-        yield
-        return
-
-    def expire(signum, frame):
-        raise _OutOfTime()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return time_limit(seconds, _OutOfTime)
 
 
 # ------------------------------------------------------------------------------------ exact zero tests
