@@ -326,8 +326,7 @@ def _scan_columns(u, AT, B, state, out, keep):
                     acc += AT[k + 6, n] * c6
                     acc += AT[k + 7, n] * c7
                     nxt[n] = acc
-            for n in range(NP):
-                c[n] = nxt[n]
+            c, nxt = nxt, c  # swap the buffers: no copy
             if keep:
                 for n in range(N):
                     out[t, h, n] = c[n]
