@@ -69,32 +69,33 @@ def _int(text: str) -> int:
         raise InputError(f"--N must be an integer >= 1, got {text!r}") from None
 
 
+def _add_model_arguments(parser, required=True) -> None:
+    """``--warp``, ``--basis`` and ``--N``, shared by every subcommand."""
+    parser.add_argument("--warp", required=required, help=_WARP_HELP)
+    parser.add_argument("--basis", required=required, help=_BASIS_HELP)
+    parser.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symderive", description="Exact lag-operator state space models.")
     parser.add_argument("--version", action="version", version=f"symderive {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     mat = sub.add_parser("matrices", help="generator and lag matrices of a warp x basis")
-    mat.add_argument("--warp", required=True, help=_WARP_HELP)
-    mat.add_argument("--basis", required=True, help=_BASIS_HELP)
-    mat.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
+    _add_model_arguments(mat)
     mat.add_argument("--delta", type=str, help="step size Delta > 0: also print A, B")
     mat.add_argument("--time", type=str, help="current time t > 0 (time-varying warps: step t -> t + Delta)")
     mat.add_argument("--exact", action="store_true", help="add the exact entries as strings")
     mat.add_argument("--format", choices=("json", "text"), default="json")
     ver = sub.add_parser("verify", help="exact verdict against a published HiPPO family, with a certificate")
-    ver.add_argument("--warp", help=_WARP_HELP)
-    ver.add_argument("--basis", help=_BASIS_HELP)
+    _add_model_arguments(ver, required=False)     # not needed with --all
     ver.add_argument("--against", help=_FAMILY_HELP)
-    ver.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
     ver.add_argument("--all", action="store_true", help="every built-in warp x basis against every family")
     ver.add_argument("--delta", type=str, help="also measure the lag recurrence against ODE discretizations")
     ver.add_argument("--time", type=str, help="with --delta, for time-varying warps: the step t -> t + Delta")
     ver.add_argument("--certificate", type=str, metavar="PREFIX", help="write PREFIX.json and PREFIX.md")
     ver.add_argument("--format", choices=("json", "markdown"), default="json")
     exp = sub.add_parser("export", help="write an importable package with Numba CPU and CUDA kernels")
-    exp.add_argument("--warp", required=True, help=_WARP_HELP)
-    exp.add_argument("--basis", required=True, help=_BASIS_HELP)
-    exp.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
+    _add_model_arguments(exp)
     exp.add_argument("--delta", type=str, help="fixed step Delta > 0 (not for the time-varying scale warp)")
     exp.add_argument("--name", required=True, help="package name (a Python identifier)")
     exp.add_argument("--out", required=True, help="existing folder to write the package into")

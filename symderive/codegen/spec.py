@@ -115,25 +115,24 @@ def _column(B) -> tuple:
 def gauss_legendre_01(N: int, dps: int = 50) -> tuple[tuple, tuple]:
     """``N``-point Gauss-Legendre nodes and weights on [0, 1], computed at ``dps`` digits, rounded once."""
     with mpmath.workdps(dps):
-        nodes, weights = [], []
-        for j in range(1, N + 1):
-            # Newton on P_N from the Chebyshev-like initial guess; P_N by the three-term recurrence
-            x = mpmath.cos(mpmath.pi * (j - mpmath.mpf(1) / 4) / (N + mpmath.mpf(1) / 2))
-            for _ in range(100):
-                p0, p1 = mpmath.mpf(1), x
-                for n in range(1, N):
-                    p0, p1 = p1, ((2 * n + 1) * x * p1 - n * p0) / (n + 1)
-                dp = N * (x * p1 - p0) / (x * x - 1) if N > 1 else mpmath.mpf(1)
-                if N == 1:
-                    p1 = x
-                step = p1 / dp
-                x -= step
-                if abs(step) < mpmath.mpf(10) ** (-dps + 5):
-                    break
+        def value_and_slope(x):
+            """``P_N(x)`` by the three-term recurrence, and ``P_N'(x) = N (x P_N - P_{N-1}) / (x^2 - 1)``."""
             p0, p1 = mpmath.mpf(1), x
             for n in range(1, N):
                 p0, p1 = p1, ((2 * n + 1) * x * p1 - n * p0) / (n + 1)
-            dp = N * (x * p1 - p0) / (x * x - 1) if N > 1 else mpmath.mpf(1)
+            return p1, (N * (x * p1 - p0) / (x * x - 1) if N > 1 else mpmath.mpf(1))
+
+        nodes, weights = [], []
+        for j in range(1, N + 1):
+            # Newton on P_N from the Chebyshev-like initial guess
+            x = mpmath.cos(mpmath.pi * (j - mpmath.mpf(1) / 4) / (N + mpmath.mpf(1) / 2))
+            for _ in range(100):
+                p, dp = value_and_slope(x)
+                step = p / dp
+                x -= step
+                if abs(step) < mpmath.mpf(10) ** (-dps + 5):
+                    break
+            dp = value_and_slope(x)[1]
             nodes.append((1 - x) / 2)                  # ascending on [0, 1]
             weights.append(1 / ((1 - x * x) * dp * dp))  # 2 / ((1-x^2) P'^2) on [-1,1], halved
         return tuple(float(x) for x in nodes), tuple(float(w) for w in weights)
