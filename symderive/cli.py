@@ -5,7 +5,7 @@
     symderive verify --warp SPEC --basis SPEC --against FAMILY --N INT [--format json|markdown]
                      [--delta FLOAT [--time T]] [--certificate PREFIX]
     symderive verify --all --N INT [--format json|markdown]
-    symderive export --warp SPEC --basis SPEC --N INT --delta FLOAT --name NAME --out DIR
+    symderive export --warp SPEC [--warp SPEC ...] --basis SPEC --N INT --delta FLOAT --name NAME --out DIR
 
 prints the generator ``A_gen``, ``B_gen`` and, with ``--delta``, the lag matrices ``A``, ``B`` (floats,
 rounded once from certified values; matrices as lists of rows, row index = n). ``--exact`` adds the
@@ -18,7 +18,9 @@ every built-in warp x basis against every family.
 
 ``export`` writes the importable package ``DIR/NAME/`` (Numba CPU kernels, numba.cuda kernels, the
 matrices rounded once) and prints JSON with its path, files and spec hash. ``--delta`` is the fixed
-step (omit it for the time-varying scale warp).
+step (omit it for the time-varying scale warp). Several ``--warp`` make one *bank* package: every warp
+with the same basis and ``N`` at the same ``--delta``, the states concatenated (block-diagonal ``A``);
+its JSON adds ``members`` (warp, N, offset, kind, rate or window).
 
 Exit status: 0 on success (``verify``: identical or equivalent, or the ``--all`` table), 1 for
 ``not-equivalent`` or when a derivation route fails, 2 for bad input (one line on stderr, no traceback). ``SYMDERIVE_DEBUG=1`` shows tracebacks of unexpected errors.
@@ -69,9 +71,14 @@ def _int(text: str) -> int:
         raise InputError(f"--N must be an integer >= 1, got {text!r}") from None
 
 
-def _add_model_arguments(parser, required=True) -> None:
-    """``--warp``, ``--basis`` and ``--N``, shared by every subcommand."""
-    parser.add_argument("--warp", required=required, help=_WARP_HELP)
+def _add_model_arguments(parser, required=True, repeat_warp=False) -> None:
+    """``--warp``, ``--basis`` and ``--N``, shared by every subcommand (``repeat_warp``: ``--warp`` may be
+    given several times, collected in a list)."""
+    if repeat_warp:
+        parser.add_argument("--warp", required=required, action="append",
+                            help=_WARP_HELP + "; repeat --warp for a bank of several warps (export)")
+    else:
+        parser.add_argument("--warp", required=required, help=_WARP_HELP)
     parser.add_argument("--basis", required=required, help=_BASIS_HELP)
     parser.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
 
@@ -95,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--certificate", type=str, metavar="PREFIX", help="write PREFIX.json and PREFIX.md")
     ver.add_argument("--format", choices=("json", "markdown"), default="json")
     exp = sub.add_parser("export", help="write an importable package with Numba CPU and CUDA kernels")
-    _add_model_arguments(exp)
+    _add_model_arguments(exp, repeat_warp=True)
     exp.add_argument("--delta", type=str, help="fixed step Delta > 0 (not for the time-varying scale warp)")
     exp.add_argument("--name", required=True, help="package name (a Python identifier)")
     exp.add_argument("--out", required=True, help="existing folder to write the package into")
@@ -104,8 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_export(args) -> dict:
     from .codegen.export import export
+    if len(args.warp) > 1:
+        return run_export_bank(args)
     N = _int(args.N)
-    warp = parse_warp(args.warp)
+    warp = parse_warp(args.warp[0])
     basis = parse_basis(args.basis, N)
     if warp.time_varying and args.delta is not None:
         raise InputError(f"the {warp.spec} warp is time-varying: its package steps t -> t + 1 (and takes per-step "
@@ -119,6 +128,24 @@ def run_export(args) -> dict:
     return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": files, "N": spec.N,
             "warp": spec.warp, "basis": spec.basis, "delta": spec.delta, "variable_kind": spec.variable_kind,
             "route": spec.route}
+
+
+def run_export_bank(args) -> dict:
+    """``symderive export`` with several ``--warp``: one bank package (members in the order given)."""
+    from .codegen.export import export_bank
+    N = _int(args.N)
+    warps = [parse_warp(spec) for spec in args.warp]
+    basis = parse_basis(args.basis, N)
+    if args.delta is None:
+        raise InputError("a bank (several --warp) needs --delta, the fixed step shared by every member")
+    _positive_float(args.delta)
+    path, spec = export_bank(warps, basis, args.delta.strip(), args.name, args.out)
+    files = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
+    members = [{"warp": m.warp, "N": m.N, "offset": offset, "kind": kind, "rate": rate, "window": window}
+               for m, offset, kind, rate, window in zip(spec.members, spec.offsets, spec.kinds, spec.rates,
+                                                        spec.windows)]
+    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": files, "N": spec.N,
+            "members": members, "basis": spec.members[0].basis, "delta": spec.delta}
 
 
 def _rows(matrix: np.ndarray) -> list:
