@@ -166,3 +166,11 @@ def test_signals_are_seeded_and_checked():
         S.signal("chirp", 10, 0.1)
     with pytest.raises(InputError, match="delta"):
         S.signal("noise", 10, -1.0)
+
+
+def test_horizon_readout_picks_the_fastest_member_in_reach():
+    from symderive.experiments.multires import HORIZON, horizon_readout
+    rates = ["8", "2", "1/2"]
+    estimates = np.array([[1.0] * 5, [2.0] * 5, [3.0] * 5])
+    lags = np.array([0.0, HORIZON / 8, HORIZON / 8 + 1e-9, HORIZON / 2 + 1e-9, 100.0])
+    assert horizon_readout(estimates, rates, lags).tolist() == [1.0, 1.0, 2.0, 3.0, 3.0]

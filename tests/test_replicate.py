@@ -122,3 +122,15 @@ def test_multires_table_matches_a_single_member_package(run, tmp_path):
     cells = _row(text, f"| bank member rate {rate} (N = {N}) |")
     assert cells[3] == number(rms, 2)          # memory, states, multiply-adds, then the window [0, 0.25]
     assert re.search(r"exported as \*\*one\*\* generated package", text)
+
+
+def test_docs_hold_a_full_run():
+    """docs/ (linked from the README) holds the full-size run of the same script: every figure, and a
+    results.md that names the full size and links them."""
+    docs = REPO / "docs"
+    text = (docs / "results.md").read_text()
+    assert "full size" in text and "--size reduced" not in text.splitlines()[2]
+    for name in FIGURES:
+        width, height = _png_size(docs / name)
+        assert width >= 800 and height >= 300
+        assert f"]({name})" in text

@@ -126,25 +126,31 @@ def figure_memory(data: dict, path) -> Path:
 
 def figure_multires(data: dict, path) -> Path:
     """``data``: ``lags``, ``u`` (true history at those lags), ``members``: list of (label, estimate),
-    ``single``: (label, estimate), ``windows``: lag windows for shading."""
+    ``single``: (label, estimate), ``windows`` and ``window_rms``: list of (label, RMS per window, dashed)."""
     plt = pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.4), constrained_layout=True, sharex=True,
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.6), constrained_layout=True, sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
     lags = data["lags"]
     top.plot(lags, data["u"], color="0.35", lw=1.0, label="true history u(t - lag)")
+    colors = {}
     for label, est in data["members"]:
         line, = top.plot(lags, est, lw=1.4, label=label)
-        bottom.loglog(lags, np.abs(est - data["u"]) + 1e-300, lw=1.1, color=line.get_color(), label=label)
+        colors[label] = line.get_color()
     label, est = data["single"]
     top.plot(lags, est, lw=1.2, ls="--", color="k", label=label)
-    bottom.loglog(lags, np.abs(est - data["u"]) + 1e-300, lw=1.0, ls="--", color="k", label=label)
     top.set_xscale("log")
     top.set_ylabel("u(t - lag) and its estimates")
-    top.set_title(data["title"])
+    top.set_title(data["title"], fontsize=9)
     top.legend(loc="lower left", fontsize=7, ncol=2)
+    windows = data["windows"]
+    left = [max(lo, float(lags[0])) for lo, _ in windows]
+    edges = left + [windows[-1][1]]
+    grays = iter(("k", "0.25", "0.45", "0.6", "0.75", "0.85", "0.9"))
+    for label, rms, dashed in data["window_rms"]:
+        color = colors.get(label) or next(grays)
+        bottom.stairs(rms, edges, baseline=None, color=color, lw=1.6 if not dashed else 1.2, ls="--" if dashed else "-", label=label)
+    bottom.set_yscale("log")
     bottom.set_xlabel("lag (time before the present, log scale)")
-    bottom.set_ylabel("|estimate - u|")
-    bottom.set_ylim(1e-6, 10)
-    for lo, hi in data.get("windows", ()):
-        bottom.axvline(hi, color="0.8", lw=0.6)
+    bottom.set_ylabel("RMS error over the lag window")
+    bottom.legend(loc="upper left", fontsize=7, ncol=2)
     return _save(fig, path)

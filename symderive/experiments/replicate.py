@@ -203,9 +203,11 @@ def results_markdown(config, shift, memory, eq, legs, legt, tv, bank) -> str:
         "the state deviation first.\n",
         f"### HiPPO-LegS, fixed step (N = {config.N}, rate 1)\n",
         legs_summary,
+        report.ratio_by_delta(legs, dt.FIXED_METHODS),
         report.discretization_tables(legs, dt.FIXED_METHODS),
         f"### HiPPO-LegT, linear window {config.window} (N = {config.N})\n",
         legt_summary,
+        report.ratio_by_delta(legt, dt.FIXED_METHODS),
         report.discretization_tables(legt, dt.FIXED_METHODS),
         f"### Time-varying HiPPO-LegS: scale warp vs the reference code's per-step rules (N = {config.N})\n",
         "The scale warp `s / t` on `[0, t]` is scale invariant: only the step count matters (inputs sampled at "
