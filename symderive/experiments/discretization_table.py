@@ -67,10 +67,10 @@ def _steps(horizon, delta) -> int:
     return int(ratio)
 
 
-def _cases(model, names, U, delta, horizons, references, states) -> list[Case]:
+def _cases(model, names, delta, checkpoints, references, states) -> list[Case]:
+    """One :class:`Case` per (horizon, input): ``checkpoints`` is a list of ``(T text, K)``."""
     out = []
-    for T in horizons:
-        K = _steps(T, delta)
+    for T, K in checkpoints:
         for h, name in enumerate(names):
             ref = references[K][h]
             dev = {m: ref.state_deviation(states[m][K][h]) for m in states}
@@ -114,7 +114,7 @@ def stationary_cases(model: str, N: int, deltas, horizons, folder, dps: int = 30
                 edges = reference.window_edges(sp.Rational(str(window)), d, L)
             G = reference.slice_integrals(edges, N)
             refs = {K: [reference.project(G, U[:K][::-1, h]) for h in range(len(names))] for K in checkpoints}
-            rows += _cases(model, names, U, delta, horizons, refs, states)
+            rows += _cases(model, names, delta, [(T, _steps(T, delta)) for T in horizons], refs, states)
         log(f"  {model} N={N} delta={delta}: {len(checkpoints)} horizons x {len(names)} inputs "
             f"({len(G)} reference slices) in {time.perf_counter() - start:.1f} s")
     return rows
@@ -138,16 +138,13 @@ def time_varying_cases(N: int, steps, folder, delta="1/100", dps: int = 30, name
     B = np.array(B_ode.tolist(), dtype=np.float64).reshape(-1)
     for rule in discretizations.TIME_VARYING_RULES:
         states["ref-" + rule] = discretizations.run_time_varying(rule, A, B, U, checkpoints)
-    rows = []
+    states = {m: states[m] for m in TV_METHODS}
     with mpmath.workdps(dps):
+        refs = {}
         for K in checkpoints:
             G = reference.slice_integrals(reference.scale_edges(K), N)
-            refs = [reference.project(G, U[:K][::-1, h]) for h in range(len(names))]
-            for h, name in enumerate(names):
-                ref = refs[h]
-                dev = {m: ref.state_deviation(states[m][K][h]) for m in TV_METHODS}
-                rec = {m: ref.reconstruction_error(states[m][K][h]) for m in TV_METHODS}
-                rows.append(Case("legs-tv", name, str(delta), str(Fraction(str(delta)) * K), K, ref.floor(), dev, rec))
+            refs[K] = [reference.project(G, U[:K][::-1, h]) for h in range(len(names))]
+        rows = _cases("legs-tv", names, delta, [(Fraction(str(delta)) * K, K) for K in checkpoints], refs, states)
     log(f"  legs-tv N={N}: {len(checkpoints)} horizons x {len(names)} inputs in {time.perf_counter() - start:.1f} s")
     return rows
 
