@@ -260,6 +260,19 @@ def _basis_description(spec: KernelSpec) -> str:
     }[spec.basis_kind]
 
 
+def basis_context(nodes, weights, table, basis_kind: str) -> dict:
+    """The quadrature rule, the basis evaluation table and the basis template, printed for the templates
+    (shared by single and bank packages)."""
+    return {
+        "nodes": _lines(_vector(nodes)),
+        "weights": _lines(_vector(weights)),
+        "table": [_lines(row) for row in table],
+        "table_rows": str(len(table)),
+        "table_columns": str(len(table[0])),
+        "basis_template": f"package/basis/{basis_kind}.py.jinja",
+    }
+
+
 def template_context(spec: KernelSpec) -> dict:
     """Every value the templates print, as ready-to-print strings, and the names of the templates to include."""
     if spec.time_varying and spec.variable_kind is None:
@@ -325,12 +338,7 @@ def template_context(spec: KernelSpec) -> dict:
         "min_blocked_channels": str(MIN_BLOCKED_CHANNELS),
         "rate": _float(spec.rate) if spec.rate is not None else "None",
         "window": _float(spec.window) if spec.window is not None else "None",
-        "nodes": _lines(_vector(nodes)),
-        "weights": _lines(_vector(weights)),
-        "table": [_lines(row) for row in table],
-        "table_rows": str(len(table)),
-        "table_columns": str(len(table[0])),
-        "basis_template": f"package/basis/{spec.basis_kind}.py.jinja",
+        **basis_context(nodes, weights, table, spec.basis_kind),
         "lag_template": _lag_template(spec),
         "variable_template": f"package/variable/{spec.variable_kind}.py.jinja" if variable else None,
         "cpu_fixed_template": ("package/cpu/fixed_stationary.py.jinja" if fixed

@@ -11,7 +11,7 @@ printing helpers of :mod:`.render`; the output depends on the spec alone.
 from __future__ import annotations
 
 from .bank import BankSpec
-from .render import (_basis_description, _basis_table, _comment_text, _float, _lines, _matrix_lines,
+from .render import (_basis_description, basis_context, _basis_table, _comment_text, _float, _lines, _matrix_lines,
                      _no_variable_reason, _quadrature, _string_literal_lines, _vector, environment)
 
 # generated file -> the template that emits it (plus one _lag_<kind>.py per per-step lag kind in use)
@@ -198,10 +198,5 @@ def bank_context(spec: BankSpec) -> dict:
         "is_neglog": first.coordinate == "neglog",
         "channel_block": str(CHANNEL_BLOCK),
         "min_blocked_channels": str(MIN_BLOCKED_CHANNELS),
-        "nodes": _lines(_vector(nodes)),
-        "weights": _lines(_vector(weights)),
-        "table": [_lines(row) for row in table],
-        "table_rows": str(len(table)),
-        "table_columns": str(len(table[0])),
-        "basis_template": f"package/basis/{first.basis_kind}.py.jinja",
+        **basis_context(nodes, weights, table, first.basis_kind),
     }
