@@ -17,7 +17,6 @@ beside it); the few exported here are small (N <= 6).
 from __future__ import annotations
 
 import ast
-import importlib
 import json
 import os
 import subprocess
@@ -33,7 +32,7 @@ from symderive import InputError
 from symderive.cli import main
 from symderive.codegen import bank as bank_module
 from symderive.codegen.bank import build_bank_spec
-from symderive.codegen.export import MARKER, export_bank, is_generated
+from symderive.codegen.export import MARKER, export_bank, import_package, is_generated
 from symderive.codegen.render_bank import render_bank
 
 HERE = Path(__file__).resolve().parent
@@ -45,16 +44,6 @@ import cuda_sim_runner  # noqa: E402  (imports neither numba nor a package: safe
 RATES = (8, 2, sp.Rational(1, 2), sp.Rational(1, 8))      # multires_legs, written out independently
 N16 = 16
 MIXED = {"warps": ("exponential:rate=2", "linear:window=1/2"), "N": 5, "delta": "1/100"}
-
-
-def _import(folder: Path, name: str):
-    sys.path.insert(0, str(folder))
-    try:
-        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-            del sys.modules[key]
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(folder))
 
 
 def _files(folder: Path) -> dict:
@@ -91,7 +80,7 @@ def reference_scan(matrices, u, c0):
 
 @pytest.fixture(scope="module")
 def bank():
-    return _import(GENERATED, "multires_legs")
+    return import_package(GENERATED, "multires_legs")
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +95,7 @@ def mixed(tmp_path_factory):
     warps = [sd.warps.exponential(2), sd.warps.linear(sp.Rational(1, 2))]
     basis = sd.bases.legendre(MIXED["N"])
     export_bank(warps, basis, MIXED["delta"], "bank_mixed", out)
-    return _import(out, "bank_mixed"), out, [sd.derive(w, basis) for w in warps]
+    return import_package(out, "bank_mixed"), out, [sd.derive(w, basis) for w in warps]
 
 
 # ---------------------------------------------------------------------- constants
@@ -295,7 +284,7 @@ def test_history_reads_back_a_smooth_signal_at_several_horizons(bank):
 def test_laguerre_bank_history_uses_the_log_coordinate(tmp_path):
     warps = [sd.warps.exponential(2), sd.warps.exponential(sp.Rational(1, 3))]
     path, spec = export_bank(warps, sd.bases.laguerre(4), "1/10", "bank_lagt", tmp_path)
-    pkg = _import(tmp_path, "bank_lagt")
+    pkg = import_package(tmp_path, "bank_lagt")
     assert pkg.METADATA["variable_kind"] == "neglog" and (path / "_lag_neglog.py").is_file()
     c = np.random.default_rng(7).standard_normal(8)
     lags = np.array([0.0, 0.5, 3.0, 40.0])

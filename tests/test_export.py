@@ -1,9 +1,7 @@
 """Export: atomic writes, refusal to overwrite foreign folders, byte-identical regeneration, the CLI."""
 
-import importlib
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -12,22 +10,12 @@ import symderive as sd
 from symderive import InputError
 from symderive.cli import main
 from symderive.codegen import export as export_module
-from symderive.codegen.export import MARKER, export, is_generated
+from symderive.codegen.export import MARKER, export, import_package, is_generated
 
 
 def _files(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts}
-
-
-def _import(folder, name):
-    sys.path.insert(0, str(folder))
-    try:
-        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-            del sys.modules[key]
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(folder))
 
 
 def test_export_writes_an_importable_package_and_regenerates_identically(tmp_path):
@@ -40,7 +28,7 @@ def test_export_writes_an_importable_package_and_regenerates_identically(tmp_pat
         assert lines[1] == f"# spec-sha256: {spec.hash}", name
     path2, spec2 = export(sd.warps.exponential(), sd.bases.legendre(6), "1/10", "legs6", tmp_path)
     assert spec2.hash == spec.hash and _files(path2) == first
-    pkg = _import(tmp_path, "legs6")
+    pkg = import_package(tmp_path, "legs6")
     A, B = sd.derive(sd.warps.exponential(), sd.bases.legendre(6)).numeric("1/10")
     assert np.array_equal(pkg.A, A) and np.array_equal(pkg.B, B)
     assert pkg.METADATA["spec_hash"] == spec.hash and pkg.N == 6

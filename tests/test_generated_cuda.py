@@ -15,7 +15,6 @@ On a machine with a CUDA GPU, ``test_real_gpu_matches_cpu`` runs the same compar
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symderive.codegen.export import export
+from symderive.codegen.export import export, import_package
 from symderive.inputs.specs import parse_basis, parse_warp
 
 HERE = Path(__file__).resolve().parent
@@ -46,14 +45,6 @@ EXPORTS = {
 CHECKED_IN = ("pow2_legendre_n16",)
 
 
-def _import(folder: Path, name: str):
-    sys.path.insert(0, str(folder))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(folder))
-
-
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory):
     """``{name: (folder, package)}``: the small exports above and the checked-in N = 16 package."""
@@ -61,9 +52,9 @@ def packages(tmp_path_factory):
     found = {}
     for name, (warp, basis, N, delta) in EXPORTS.items():
         export(parse_warp(warp), parse_basis(basis, N), delta, name, out)
-        found[name] = (out, _import(out, name))
+        found[name] = (out, import_package(out, name))
     for name in CHECKED_IN:
-        found[name] = (GENERATED, _import(GENERATED, name))
+        found[name] = (GENERATED, import_package(GENERATED, name))
     return found
 
 

@@ -15,8 +15,10 @@ name, out)`` does the same for a bank of several warps with one basis (:mod:`.ba
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -130,3 +132,26 @@ def export_bank(warps, basis, delta, name: str, out) -> tuple[Path, BankSpec]:
                          f"{type(basis).__name__}")
     spec = build_bank_spec([derive(warp, basis) for warp in warps], delta, name)
     return write_bank(spec, out), spec
+
+
+def import_package(folder, name: str, spec_hash: str | None = None):
+    """Import the generated package ``folder/name``.
+
+    A module of that name already imported is reused only if it was loaded from ``folder`` and its
+    ``METADATA["spec_hash"]`` equals ``spec_hash``; otherwise it (and its submodules) is dropped from
+    ``sys.modules`` first, so a caller never gets a stale package of the same name.
+    """
+    folder = str(Path(folder).resolve())
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        same = spec_hash is not None and getattr(loaded, "METADATA", {}).get("spec_hash") == spec_hash
+        if same and str(Path(loaded.__file__).resolve().parent.parent) == folder:
+            return loaded
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+    sys.path.insert(0, folder)
+    try:
+        importlib.invalidate_caches()
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)
