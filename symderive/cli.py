@@ -47,8 +47,27 @@ from .verification.table import equivalence_table, table_markdown
 from .verification.verify import verify
 
 
+class _StoreOnce(argparse.Action):
+    """Store an option's value, refusing a second one: a repeated single-valued option (two ``--warp`` for
+    ``matrices``, two ``--N``) is an error rather than a silent choice of the last."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in given:
+            hint = "; several --warp make a bank only with `symderive export`" if self.dest == "warp" else ""
+            raise InputError(f"{option_string} was given more than once (it takes one value){hint}")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad arguments as one line and exit status 2."""
+    """argparse that reports bad arguments as one line and exit status 2; options that take one value
+    refuse to be repeated."""
+
+    def add_argument(self, *args, **kwargs):
+        if kwargs.get("action") is None and args and args[0].startswith("-"):
+            kwargs["action"] = _StoreOnce
+        return super().add_argument(*args, **kwargs)
 
     def error(self, message):
         raise InputError(message)

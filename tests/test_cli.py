@@ -97,6 +97,25 @@ def test_bad_input_exits_2_with_one_line(capsys, args):
     assert err.count("\n") == 1 and err.startswith("symderive: error:") and "Traceback" not in err
 
 
+REPEATED = [
+    ("matrices", "--warp", "exponential", "--warp", "linear", "--basis", "legendre", "--N", "3"),
+    ("matrices", "--warp", "exponential", "--basis", "legendre", "--N", "3", "--N", "4"),
+    ("verify", "--warp", "exponential", "--basis", "legendre", "--N", "3", "--against", "legs", "--against", "legt"),
+    ("export", "--warp", "exponential", "--basis", "legendre", "--basis", "fourier", "--N", "3", "--delta", "0.1",
+     "--name", "x", "--out", "."),
+]
+
+
+@pytest.mark.parametrize("args", REPEATED, ids=[" ".join(a) for a in REPEATED])
+def test_a_repeated_single_valued_option_is_refused_not_overwritten(capsys, args):
+    code, out, err = run_inline(capsys, *args)
+    repeated = next(a for a in args if args.count(a) == 2 and a.startswith("--"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{repeated} was given more than once" in err
+    if repeated == "--warp":
+        assert "symderive export" in err     # says where several warps are meant
+
+
 HOSTILE = [
     "f=__import__('os').system('touch /tmp/symderive_cli_pwned')",
     "f=().__class__.__bases__[0].__subclasses__()",
