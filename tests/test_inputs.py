@@ -186,3 +186,13 @@ def test_power_warp_support_reaches_minus_infinity():
     warp = sd.warps.custom("2**x")
     assert warp.structure == "dilation"
     assert sd.derive(warp, sd.bases.legendre(3)).A_gen[0, 0] == -sp.log(2)
+
+
+def test_exact_rate_or_window_reads_the_lag_geometry_exactly():
+    from symderive.inputs.warps import exact_rate_or_window
+    assert exact_rate_or_window(sd.warps.exponential(rate="3/2")) == ("dilation", sp.Rational(3, 2))
+    assert exact_rate_or_window(sd.warps.custom("2**x")) == ("dilation", sp.log(2))
+    assert exact_rate_or_window(sd.warps.linear(window=4)) == ("translation", 4)
+    assert exact_rate_or_window(sd.warps.custom("1 + x/3")) == ("translation", 3)
+    assert exact_rate_or_window(sd.warps.scale()) is None            # time-varying: no fixed rate
+    assert exact_rate_or_window(sd.warps.custom("1/(1 - x)")) is None  # neither a dilation nor a window

@@ -43,6 +43,7 @@ import sympy as sp
 
 from ..derivation.model import LagModel
 from ..errors import InputError
+from ..inputs.warps import exact_rate_or_window
 from .spec import _canonical, build_spec, check_name
 
 BANK_SPEC_VERSION = 1
@@ -91,12 +92,9 @@ def _label(index: int, model: LagModel) -> str:
 
 
 def member_geometry(model: LagModel, index: int = 0) -> tuple[str, sp.Expr]:
-    """``("dilation", rate)`` or ``("translation", window)`` of a member's warp (exact), or InputError.
-
-    Decided from the warp alone: a dilation warp has cutoff ``z_Delta = exp(-rate Delta)`` for every
-    ``Delta`` (then ``f(x) = exp(rate x)``), a window has ``z_Delta = 1 - Delta / window`` (then
-    ``f(x) = 1 + x / window``); both are confirmed symbolically, not sampled.
-    """
+    """``("dilation", rate)`` or ``("translation", window)`` of a member's warp (exact, from
+    :func:`~symderive.inputs.warps.exact_rate_or_window`), or an InputError that says which members a bank
+    takes."""
     warp = model.warp
     label = _label(index, model)
     if warp.time_varying:
@@ -107,18 +105,10 @@ def member_geometry(model: LagModel, index: int = 0) -> tuple[str, sp.Expr]:
                    "a window translation z -> z - Delta / window (linear warp), so the bank cannot map a lag "
                    "back to its coordinate; supported members: exponential[:rate=R] (or f=EXPR equal to "
                    "exp(rate*x)) and linear[:window=W]")
-    d = sp.Symbol("d", positive=True)
-    if warp.structure == "dilation":
-        rate = sp.simplify(-sp.log(warp.cutoff(sp.Integer(1))))
-        if rate.free_symbols or not rate.is_positive or sp.simplify(warp.cutoff(d) - sp.exp(-rate * d)) != 0:
-            raise InputError(unsupported)
-        return "dilation", rate
-    if warp.structure == "translation":
-        window = sp.simplify(d / (1 - warp.cutoff(d)))
-        if window.free_symbols or not window.is_positive:
-            raise InputError(unsupported)
-        return "translation", window
-    raise InputError(unsupported)
+    geometry = exact_rate_or_window(warp)
+    if geometry is None:
+        raise InputError(unsupported)
+    return geometry
 
 
 def build_bank_spec(models, delta, name: str) -> BankSpec:

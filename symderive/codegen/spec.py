@@ -43,6 +43,7 @@ import sympy as sp
 
 from ..derivation.model import LagModel
 from ..errors import InputError
+from ..inputs.warps import exact_rate_or_window
 
 SPEC_VERSION = 1
 _SMALLEST_WEIGHT = 1e-290      # Gauss-Laguerre weights below this are too close to float64 underflow
@@ -181,27 +182,19 @@ def gauss_laguerre(N: int, dps: int = 60) -> tuple[tuple, tuple]:
 
 
 def _rate_or_window(model: LagModel):
-    """The scalar that turns ``Delta`` into the lag parameter, from the exact warp (or None)."""
-    warp = model.warp
-    if warp.time_varying:
+    """The scalar that turns ``Delta`` into the lag parameter, from the exact warp (or None): ``(rate,
+    None)`` for a dilation, ``(None, window)`` for a window translation, ``(1.0, None)`` for the
+    time-varying scale warp; only for models on an exact lag route (``model.lag_kind``)."""
+    if model.warp.time_varying:
         return 1.0, None
-    q1 = sp.simplify(warp.cutoff(sp.Integer(1)))          # z_Delta at Delta = 1
-    if model.lag_kind in ("dilation", "neglog-translation"):
-        rate = sp.simplify(-sp.log(q1))
-        if rate.free_symbols or not rate.is_positive:
-            return None, None
-        # a stationary dilation warp has z_Delta = exp(-rate Delta) for every Delta; confirm symbolically
-        d = sp.Symbol("d", positive=True)
-        if sp.simplify(warp.cutoff(d) - sp.exp(-rate * d)) != 0:
-            return None, None
-        return float(sp.N(rate, 30)), None
-    if model.lag_kind == "translation":
-        d = sp.Symbol("d", positive=True)
-        window = sp.simplify(d / (1 - warp.cutoff(d)))
-        if window.free_symbols:
-            return None, None
-        return None, float(sp.N(window, 30))
-    return None, None
+    if model.lag_kind is None:
+        return None, None
+    geometry = exact_rate_or_window(model.warp)
+    if geometry is None:
+        return None, None
+    kind, value = geometry
+    value = float(sp.N(value, 30))
+    return (value, None) if kind == "dilation" else (None, value)
 
 
 def build_spec(model: LagModel, delta, name: str) -> KernelSpec:

@@ -348,4 +348,29 @@ def _detect_structure(warp: StationaryWarp) -> str | None:
     return None
 
 
+def exact_rate_or_window(warp) -> tuple[str, sp.Expr] | None:
+    """``("dilation", rate)`` or ``("translation", window)`` of a stationary warp, exact, or None.
+
+    A dilation warp qualifies when its cutoff is ``z_Delta = exp(-rate Delta)`` for every ``Delta``
+    (then ``f(x) = exp(rate x)``), a translation warp when ``z_Delta = 1 - Delta / window`` (then
+    ``f(x) = 1 + x / window``), with a constant ``rate > 0`` or ``window > 0``. Both identities are
+    confirmed symbolically for a free positive ``Delta``, not sampled. Time-varying warps and other lag
+    maps give None.
+    """
+    if warp.time_varying:
+        return None
+    d = sp.Symbol("d", positive=True)
+    if warp.structure == "dilation":
+        rate = sp.simplify(-sp.log(warp.cutoff(sp.Integer(1))))
+        if rate.free_symbols or not rate.is_positive or sp.simplify(warp.cutoff(d) - sp.exp(-rate * d)) != 0:
+            return None
+        return "dilation", rate
+    if warp.structure == "translation":
+        window = sp.simplify(d / (1 - warp.cutoff(d)))
+        if window.free_symbols or not window.is_positive:
+            return None
+        return "translation", window
+    return None
+
+
 BUILTIN = {"exponential": exponential, "linear": linear, "scale": scale}
