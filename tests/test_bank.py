@@ -150,6 +150,42 @@ def test_scan_matches_a_numpy_loop_over_each_member(bank, member_models):
                                                                   rtol=0, atol=1e-14)
 
 
+def test_kernel_is_each_members_powers_and_conv_equals_the_numpy_loop(bank, member_models, mixed):
+    rng = np.random.default_rng(5)
+    L = 257                                            # FFT length 1024: not a power of two in L
+    matrices = [m.numeric("1/100") for m in member_models]
+    K = bank.kernel(L)
+    assert K.shape == (L, 64) and K.dtype == np.float64
+    for r, (A, B) in enumerate(matrices):              # rows A_r^k B_r from numpy matrix powers
+        expected = np.array([np.linalg.matrix_power(A, k) @ B for k in range(L)])
+        assert _relative(K[:, 16 * r:16 * r + 16], expected) < 1e-13
+    u = rng.standard_normal((L, 3))
+    c0 = rng.standard_normal((3, 64))
+    expected = reference_scan(matrices, u, c0)
+    states = bank.conv(u, c0)
+    assert states.shape == (L, 3, 64) and _relative(states, expected) < 1e-12
+    u1 = rng.standard_normal(L)
+    one = bank.conv(u1)
+    expected_one = reference_scan(matrices, u1[:, None], np.zeros((1, 64)))[:, 0]
+    assert one.shape == (L, 64) and _relative(one, expected_one) < 1e-12
+    low = bank.conv(u.astype(np.float32))
+    assert low.dtype == np.float32 and bank.kernel(4, np.float32).dtype == np.float32
+    assert _relative(low, bank.conv(u)) < 1e-5
+    assert bank.conv(np.zeros((0, 2))).shape == (0, 2, 64)
+    # a window member has a dense block: its kernel rows too come from its own matrix powers
+    pkg, _, models = mixed
+    nm = MIXED["N"]
+    Kw = pkg.kernel(50)
+    for r, model in enumerate(models):
+        A, B = model.numeric(MIXED["delta"])
+        expected = np.array([np.linalg.matrix_power(A, k) @ B for k in range(50)])
+        assert _relative(Kw[:, nm * r:nm * (r + 1)], expected) < 1e-13
+    with pytest.raises(ValueError, match="L must be"):
+        bank.kernel(-1)
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        bank.kernel(4, np.int64)
+
+
 def test_float32_stays_float32(bank):
     rng = np.random.default_rng(1)
     u = rng.standard_normal((200, 2))

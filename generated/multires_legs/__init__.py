@@ -29,6 +29,7 @@ Usage::
     states = m.scan(u)                     # (1000, 4, N): all members, concatenated
     last = m.scan_final(u)                 # (4, N)
     c = m.step(last, u[-1])               # one more step: A c + B u
+    same = m.conv(u)                       # all states by FFT convolution with kernel(L) = rows A^k B
     past = m.history(last, [0.0, 0.1, 1.0])   # (4, R, 3): u(t - lag) as each member remembers it
     values = m.reconstruct(last, np.linspace(0.0, 1.0, 50))   # (4, R, 50): sum_n c_rn p_n(z)
     varied = m.scan_variable(u, np.full(1000, 0.01))   # a per-step Delta_t
@@ -42,9 +43,10 @@ member and channel), importing numba.cuda only when called.
 """
 
 from ._data import A, B, BLOCKS, B_BLOCKS, DELTA, KINDS, MEMBERS, METADATA, N, OFFSETS, R, RATES, SIZES, WINDOWS
-from ._cpu import history, reconstruct, scan, scan_final, scan_variable, step
+from ._cpu import conv, history, kernel, reconstruct, scan, scan_final, scan_variable, step
 from ._cuda import scan_cuda, scan_final_cuda, scan_variable_cuda
 
 __all__ = ["A", "B", "N", "R", "DELTA", "METADATA", "MEMBERS", "SIZES", "OFFSETS", "RATES", "WINDOWS", "KINDS",
            "BLOCKS", "B_BLOCKS", "step", "scan", "scan_final", "scan_variable", "reconstruct", "history",
+           "kernel", "conv",
            "scan_cuda", "scan_final_cuda", "scan_variable_cuda"]

@@ -93,6 +93,7 @@ def _usage_lines(spec: BankSpec, variable: bool) -> list[str]:
              "states = m.scan(u)                     # (1000, 4, N): all members, concatenated",
              "last = m.scan_final(u)                 # (4, N)",
              "c = m.step(last, u[-1])               # one more step: A c + B u",
+             "same = m.conv(u)                       # all states by FFT convolution with kernel(L) = rows A^k B",
              "past = m.history(last, [0.0, 0.1, 1.0])   # (4, R, 3): u(t - lag) as each member remembers it",
              "values = m.reconstruct(last, np.linspace(0.0, 1.0, 50))   # (4, R, 50): sum_n c_rn p_n(z)"]
     if variable:
