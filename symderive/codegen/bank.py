@@ -35,6 +35,7 @@ so equal banks give byte-identical packages.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -49,7 +50,6 @@ from .spec import _canonical, build_spec, check_name
 BANK_SPEC_VERSION = 1
 MAX_MEMBERS = 64
 MAX_TOTAL_STATES = 1024      # A is S x S float64 in the package: 8 MiB at the limit
-KINDS = ("dilation", "translation")
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,9 @@ class BankSpec:
         """Canonical JSON: sorted keys, floats as ``float.hex`` (exact and platform independent)."""
         return json.dumps(_canonical(asdict(self)), sort_keys=True, separators=(",", ":"))
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
+        """SHA-256 of :meth:`to_json` (computed once: the spec is frozen)."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()
 
 

@@ -105,10 +105,7 @@ def write_bank(spec: BankSpec, out) -> Path:
 
 def export(warp, basis, delta, name: str, out) -> tuple[Path, KernelSpec]:
     """Derive ``warp x basis``, build the spec at step ``delta`` and write the package ``out/name``."""
-    check_name(name)
-    out = Path(out)
-    if not out.is_dir():
-        raise InputError(f"--out folder {str(out)!r} does not exist (create it first)")
+    _target(out, check_name(name))        # refuse a bad name or folder before deriving
     spec = build_spec(derive(warp, basis), delta, name)
     return write_package(spec, out), spec
 
@@ -120,10 +117,7 @@ def export_bank(warps, basis, delta, name: str, out) -> tuple[Path, BankSpec]:
     ``basis`` is one Basis, used by every member. ``warps``: a list of at least 2 stationary warps with a
     dilation (exponential) or window-translation (linear) lag map.
     """
-    check_name(name)
-    out = Path(out)
-    if not out.is_dir():
-        raise InputError(f"--out folder {str(out)!r} does not exist (create it first)")
+    _target(out, check_name(name))        # refuse a bad name or folder before deriving
     if not isinstance(warps, (list, tuple)):
         raise InputError("export_bank needs a list of warps (one per member), got a "
                          f"{type(warps).__name__}; for one warp use export()")

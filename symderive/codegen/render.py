@@ -201,7 +201,17 @@ def _device_functions(spec: KernelSpec) -> list[str]:
 
 
 CHANNEL_BLOCK = 32          # channels per block of the CPU scan kernel for H > 1 (innermost, vectorized)
-MIN_BLOCKED_CHANNELS = 8    # below this many channels the CPU scan runs one channel per thread
+MIN_BLOCKED_CHANNELS = 8    # below this many channels the CPU scan runs one channel (bank: one member's) per job
+
+
+def _round_up(n: int, multiple: int) -> int:
+    """``n`` rounded up to a multiple of ``multiple`` (the kernels' zero-padded sizes)."""
+    return -(-n // multiple) * multiple
+
+
+def _lower_triangular(rows) -> bool:
+    """Whether every entry above the diagonal of ``rows`` is exactly zero (the kernels then skip them)."""
+    return all(float(x) == 0.0 for n, row in enumerate(rows) for x in row[n + 1:])
 
 
 def _scan_layout(spec: KernelSpec) -> dict:
@@ -215,11 +225,10 @@ def _scan_layout(spec: KernelSpec) -> dict:
     Only exact zeros are skipped, so the sums are those of the full product, term for term.
     """
     N = int(spec.N)
-    padded = -(-N // 8) * 8
-    lower = spec.A is not None and all(float(x) == 0.0 for n, row in enumerate(spec.A) for x in row[n + 1:])
-    return {"padded_N": str(padded), "lower_triangular": lower,
+    lower = spec.A is not None and _lower_triangular(spec.A)
+    return {"padded_N": str(_round_up(N, 8)), "lower_triangular": lower,
             "column_start": "k" if lower else "0",
-            "row_end": "n + 1" if lower else str(-(-N // 4) * 4)}
+            "row_end": "n + 1" if lower else str(_round_up(N, 4))}
 
 
 def _model_lines(spec: KernelSpec) -> list[str]:

@@ -31,6 +31,7 @@ byte-identical packages.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import keyword
@@ -82,8 +83,9 @@ class KernelSpec:
         """Canonical JSON: sorted keys, floats as ``float.hex`` (exact and platform independent)."""
         return json.dumps(_canonical(asdict(self)), sort_keys=True, separators=(",", ":"))
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
+        """SHA-256 of :meth:`to_json` (computed once: the spec is frozen)."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()
 
 
@@ -113,8 +115,10 @@ def _column(B) -> tuple:
     return tuple(float(x) for x in np.asarray(B, dtype=np.float64).reshape(-1))
 
 
+@functools.lru_cache(maxsize=32)
 def gauss_legendre_01(N: int, dps: int = 50) -> tuple[tuple, tuple]:
-    """``N``-point Gauss-Legendre nodes and weights on [0, 1], computed at ``dps`` digits, rounded once."""
+    """``N``-point Gauss-Legendre nodes and weights on [0, 1], computed at ``dps`` digits, rounded once
+    (cached: every member of a bank asks for the same rule)."""
     with mpmath.workdps(dps):
         def value_and_slope(x):
             """``P_N(x)`` by the three-term recurrence, and ``P_N'(x) = N (x P_N - P_{N-1}) / (x^2 - 1)``."""
@@ -139,6 +143,7 @@ def gauss_legendre_01(N: int, dps: int = 50) -> tuple[tuple, tuple]:
         return tuple(float(x) for x in nodes), tuple(float(w) for w in weights)
 
 
+@functools.lru_cache(maxsize=32)
 def gauss_laguerre(N: int, dps: int = 60) -> tuple[tuple, tuple]:
     """``N``-point Gauss-Laguerre nodes and weights (weight ``e^{-u}`` on [0, oo)), at ``dps`` digits.
 
