@@ -85,10 +85,30 @@ def _compiled():
     return _STATE
 
 
-def _launch(kernel, H, *args):
-    blocks = (H + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    if blocks:
-        kernel[blocks, THREADS_PER_BLOCK](*args)
+def _launch(kernel, count, *args):
+    """Launch ``kernel`` with ``count`` threads (one per channel, or per member and channel in a bank),
+    never more per block than there are threads to run (the simulator runs one Python thread per thread)."""
+    threads = min(THREADS_PER_BLOCK, count)
+    if threads:
+        kernel[(count + threads - 1) // threads, threads](*args)
+
+
+def _steps(cuda, delta, L, H, one_channel):
+    """(per-step Delta_t on the device as (L, 1) or (L, H), 1 when each channel has its own steps else 0).
+
+    A device ``delta`` is used as it is (float64, shape (L, 1) or (L, H)); a host one is checked and copied.
+    """
+    if _checks.is_device_array(delta):
+        steps = delta if hasattr(delta, "copy_to_host") else cuda.as_cuda_array(delta)
+        if np.dtype(steps.dtype) != np.float64 or tuple(steps.shape) not in ((L, 1), (L, H)):
+            raise ValueError(f"a device delta must be float64 of shape (L, 1) = ({L}, 1) or (L, H) = "
+                             f"({L}, {H}), got {steps.dtype} {tuple(steps.shape)}")
+        per_channel = int(steps.shape[1] == H and H != 1)
+    else:
+        host, shared_by_channels = _checks.steps(delta, L, H, one_channel)
+        per_channel = int(shared_by_channels)
+        steps = cuda.to_device(host if per_channel else host.reshape(L, 1))
+    return steps, per_channel
 
 
 def _signal(cuda, u):
@@ -119,13 +139,6 @@ def _results(out, final, one_channel, dtype, keep):
 
 R = 4
 NM = 16
-
-
-def _launch_members(kernel, H, *args):
-    """Launch ``kernel`` with one thread per (member, channel): R H threads, never more per block."""
-    threads = min(THREADS_PER_BLOCK, R * H)  # the simulator runs one Python thread per thread
-    if threads:
-        kernel[(R * H + threads - 1) // threads, threads](*args)
 
 
 # ---------------------------------------------------------------------- fixed step
@@ -171,8 +184,7 @@ def _run_fixed_cuda(u, c0, keep):
     u2, L, H, dtype, one_channel = _signal(cuda, u)
     c_init = cuda.to_device(_checks.initial_state(c0, H, one_channel, np.float64))
     out, final = _outputs(cuda, L, H, dtype, keep)
-    _launch_members(state["kernels"]["_scan_fixed_kernel"], H, u2, k["A"], k["B"], k["lower"], c_init, out, final,
-                    keep)
+    _launch(state["kernels"]["_scan_fixed_kernel"], R * H, u2, k["A"], k["B"], k["lower"], c_init, out, final, keep)
     return _results(out, final, one_channel, dtype, keep)
 
 
@@ -236,20 +248,11 @@ def _run_steps_cuda(u, delta, c0, keep):
     state = _compiled()
     cuda, k = state["cuda"], state["constants"]
     u2, L, H, dtype, one_channel = _signal(cuda, u)
-    if _checks.is_device_array(delta):
-        steps = delta if hasattr(delta, "copy_to_host") else cuda.as_cuda_array(delta)
-        if np.dtype(steps.dtype) != np.float64 or tuple(steps.shape) not in ((L, 1), (L, H)):
-            raise ValueError(f"a device delta must be float64 of shape (L, 1) = ({L}, 1) or (L, H) = "
-                             f"({L}, {H}), got {steps.dtype} {tuple(steps.shape)}")
-        per_channel = int(steps.shape[1] == H and H != 1)
-    else:
-        host, shared_by_channels = _checks.steps(delta, L, H, one_channel)
-        per_channel = int(shared_by_channels)
-        steps = cuda.to_device(host if per_channel else host.reshape(L, 1))
+    steps, per_channel = _steps(cuda, delta, L, H, one_channel)
     c_init = cuda.to_device(_checks.initial_state(c0, H, one_channel, np.float64))
     out, final = _outputs(cuda, L, H, dtype, keep)
-    _launch_members(state["kernels"]["_scan_steps_kernel"], H, u2, steps, per_channel, k["codes"], k["parameters"],
-                    k["nodes"], k["weights"], k["sqrtw"], k["V"], k["table"], c_init, out, final, keep)
+    _launch(state["kernels"]["_scan_steps_kernel"], R * H, u2, steps, per_channel, k["codes"], k["parameters"],
+            k["nodes"], k["weights"], k["sqrtw"], k["V"], k["table"], c_init, out, final, keep)
     return _results(out, final, one_channel, dtype, keep)
 
 
