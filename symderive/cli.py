@@ -73,14 +73,39 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
-def _positive_float(text: str) -> float:
+def _positive_float(text: str, flag: str = "--delta") -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"--delta must be a number, got {text!r}") from None
+        raise InputError(f"{flag} must be a number, got {text!r}") from None
     if not np.isfinite(value) or value <= 0:
-        raise InputError(f"--delta must be a finite number > 0, got {text!r}")
+        raise InputError(f"{flag} must be a finite number > 0, got {text!r}")
     return value
+
+
+def _step_options(args, warp) -> tuple[str | None, str | None]:
+    """``(delta, t)`` as exact text from ``--delta`` and ``--time`` (None when not given), checked against
+    the warp before anything is derived: ``--time`` only for a time-varying warp and only with ``--delta``
+    (the step t -> t + Delta); a time-varying warp's ``--delta`` needs ``--time``."""
+    delta = t = None
+    if args.delta is not None:
+        _positive_float(args.delta)
+        delta = args.delta.strip()
+    if args.time is not None:
+        if not warp.time_varying:
+            raise InputError(f"--time applies only to time-varying warps; {warp.spec} is stationary")
+        if delta is None:
+            raise InputError("--time needs --delta (the step t -> t + Delta)")
+        _positive_float(args.time, "--time")
+        t = args.time.strip()
+    elif delta is not None and warp.time_varying:
+        raise InputError(f"the {warp.spec} warp is time-varying: give --time T (> 0) with --delta")
+    return delta, t
+
+
+def _package_files(path) -> list[str]:
+    """The files of an exported package, relative to its folder, sorted."""
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
 
 
 def _int(text: str) -> int:
@@ -143,8 +168,7 @@ def run_export(args) -> dict:
             raise InputError("export needs --delta (the fixed step) for a stationary warp")
         _positive_float(args.delta)
     path, spec = export(warp, basis, None if args.delta is None else args.delta.strip(), args.name, args.out)
-    files = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
-    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": files, "N": spec.N,
+    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": _package_files(path), "N": spec.N,
             "warp": spec.warp, "basis": spec.basis, "delta": spec.delta, "variable_kind": spec.variable_kind,
             "route": spec.route}
 
@@ -159,12 +183,11 @@ def run_export_bank(args) -> dict:
         raise InputError("a bank (several --warp) needs --delta, the fixed step shared by every member")
     _positive_float(args.delta)
     path, spec = export_bank(warps, basis, args.delta.strip(), args.name, args.out)
-    files = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
     members = [{"warp": m.warp, "N": m.N, "offset": offset, "kind": kind, "rate": rate, "window": window}
                for m, offset, kind, rate, window in zip(spec.members, spec.offsets, spec.kinds, spec.rates,
                                                         spec.windows)]
-    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": files, "N": spec.N,
-            "members": members, "basis": spec.members[0].basis, "delta": spec.delta}
+    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": _package_files(path),
+            "N": spec.N, "members": members, "basis": spec.members[0].basis, "delta": spec.delta}
 
 
 def _rows(matrix: np.ndarray) -> list:
@@ -181,30 +204,23 @@ def run_matrices(args) -> dict:
     N = _int(args.N)
     warp = parse_warp(args.warp)
     basis = parse_basis(args.basis, N)
+    delta, t = _step_options(args, warp)
     model = derive(warp, basis)
     A_gen, B_gen = model.numeric_generator()
     out = {"N": model.N, "warp": warp.spec, "basis": basis.spec,
            "A_gen": _rows(A_gen), "B_gen": [float(x) for x in B_gen],
            "routes": {"generator": model.generator_route}}
-    if args.time is not None and not warp.time_varying:
-        raise InputError(f"--time applies only to time-varying warps; {warp.spec} is stationary")
-    if args.delta is not None:
-        delta = _positive_float(args.delta)
-        t = None
-        if warp.time_varying:
-            if args.time is None:
-                raise InputError(f"the {warp.spec} warp is time-varying: give --time T (> 0) with --delta")
-            t = _positive_float(args.time)
-        A, B = pair = model.numeric(args.delta.strip(), t=None if t is None else args.time.strip())
-        out.update({"delta": delta, "A": _rows(A), "B": [float(x) for x in B]})
+    if delta is not None:
+        A, B = pair = model.numeric(delta, t=t)
+        out.update({"delta": float(delta), "A": _rows(A), "B": [float(x) for x in B]})
         out["routes"]["lag"] = pair.route
         if t is not None:
-            out["time"] = t
+            out["time"] = float(t)
     if args.exact:
         out["A_gen_exact"] = _exact_rows(model.A_gen)
         out["B_gen_exact"] = _exact_rows(model.B_gen, vector=True)
-        if args.delta is not None:
-            exact_pair = model.lag(args.delta.strip(), t=None if args.time is None else args.time.strip())
+        if delta is not None:
+            exact_pair = model.lag(delta, t=t)
             out["A_exact"] = _exact_rows(exact_pair.A)
             out["B_exact"] = _exact_rows(exact_pair.B, vector=True)
     return out
@@ -227,18 +243,9 @@ def run_verify(args) -> tuple[str, int]:
     warp = parse_warp(args.warp)
     basis = parse_basis(args.basis, N)
     fam = parse_family(args.against)
-    delta = None if args.delta is None else (_positive_float(args.delta), args.delta.strip())[1]
+    delta, t = _step_options(args, warp)
     if args.certificate is not None and not args.certificate.strip():
         raise InputError("--certificate needs a file prefix, e.g. --certificate out/legs")
-    t = None
-    if args.time is not None:
-        if not warp.time_varying:
-            raise InputError(f"--time applies only to time-varying warps; {warp.spec} is stationary")
-        if delta is None:
-            raise InputError("--time needs --delta (the step t -> t + Delta)")
-        t = (_positive_float(args.time), args.time.strip())[1]
-    elif delta is not None and warp.time_varying:
-        raise InputError(f"the {warp.spec} warp is time-varying: give --time T (> 0) with --delta")
     cert = verify(warp, basis, fam, delta=delta, t=t)
     data = cert.to_dict()
     markdown = cert.to_markdown()

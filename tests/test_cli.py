@@ -97,6 +97,25 @@ def test_bad_input_exits_2_with_one_line(capsys, args):
     assert err.count("\n") == 1 and err.startswith("symderive: error:") and "Traceback" not in err
 
 
+STEP_OPTIONS = [
+    (("--warp", "scale", "--basis", "legendre", "--N", "2", "--delta", "0.1", "--time", "abc"),
+     "--time must be a number, got 'abc'"),
+    (("--warp", "scale", "--basis", "legendre", "--N", "2", "--delta", "0.1", "--time", "-1"),
+     "--time must be a finite number > 0"),
+    (("--warp", "scale", "--basis", "legendre", "--N", "2", "--time", "3"), "--time needs --delta"),
+    (("--warp", "exponential", "--basis", "legendre", "--N", "2", "--delta", "0.1", "--time", "3"),
+     "--time applies only to time-varying warps"),
+]
+
+
+@pytest.mark.parametrize("command", ["matrices", "verify"])
+@pytest.mark.parametrize("args,message", STEP_OPTIONS, ids=[" ".join(a) for a, _ in STEP_OPTIONS])
+def test_step_options_are_checked_the_same_way_by_matrices_and_verify(capsys, command, args, message):
+    extra = ("--against", "legs") if command == "verify" else ()
+    code, out, err = run_inline(capsys, command, *args, *extra)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err
+
+
 REPEATED = [
     ("matrices", "--warp", "exponential", "--warp", "linear", "--basis", "legendre", "--N", "3"),
     ("matrices", "--warp", "exponential", "--basis", "legendre", "--N", "3", "--N", "4"),
