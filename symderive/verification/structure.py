@@ -293,11 +293,6 @@ def _trial(model: LagModel) -> _Trial:
     return _Trial((d, None), (d, None), (sp.simplify(2 * d), None), {"D1": sp.sstr(d), "D2": sp.sstr(d)})
 
 
-def _lag_parameter(model: LagModel, step) -> sp.Expr:
-    cut = sp.simplify(model.warp.cutoff(*step))
-    return cut if model.lag_kind == "dilation" else sp.simplify(1 - cut)
-
-
 def _core_apply(kind: str, form, s: fmpq, V: fmpq_mat) -> fmpq_mat:
     """``A_core(s) V`` through the factors of :func:`symderive.derivation.exact.lag_core`, matrix-vector
     products only (``O(K^2)`` per column instead of ``O(K^3)`` for the whole core)."""
@@ -332,7 +327,7 @@ def _rational_counterexample(model: LagModel, trial: _Trial, full_max_n: int = F
     form = model.basis.polynomial_form
     kind = model.lag_kind
     N = form.N
-    s1, s2, st = (_lag_parameter(model, step) for step in (trial.first, trial.second, trial.total))
+    s1, s2, st = (model._lag_parameter(*step) for step in (trial.first, trial.second, trial.total))
     if not all(x.is_Rational for x in (s1, s2, st)):
         return "irrational"
     s1, s2, st = (fmpq(int(x.p), int(x.q)) for x in (s1, s2, st))
@@ -549,17 +544,10 @@ def _compare(X, Y) -> dict:
 
 def _discrepancy(model: LagModel, delta, t) -> dict:
     d = _positive_number(delta, "delta")
-    if model.warp.time_varying:
-        if t is None:
-            raise InputError("the scale warp is time-varying: give the current time t (> 0) with delta")
-        tt = _positive_number(t, "t")
-        tau = sp.log(1 + d / tt)
-    else:
-        if t is not None:
-            raise InputError(f"t applies only to time-varying warps; {model.warp.spec} is stationary")
-        tt, tau = None, d
+    tt = None if t is None else _positive_number(t, "t")
     dps = DISCREPANCY_DPS
-    A, B = model.numeric(d, dtype="mpmath", dps=dps, t=tt)
+    A, B = model.numeric(d, dtype="mpmath", dps=dps, t=tt)      # refuses t for a stationary warp, and no t
+    tau = sp.log(1 + d / tt) if model.warp.time_varying else d  # for the scale warp
     Ag, Bg = model.numeric_generator("mpmath", dps=dps)
     n = model.N
     with mpmath.workdps(dps + 10):
