@@ -347,22 +347,32 @@ class _RadicalBuilder:
         return root if coeff == 1 else sp.Mul._from_args((coeff, root))
 
 
-def _rational_to_sympy(rows, form: PolynomialForm, factor: fmpq, vector: bool) -> sp.ImmutableMatrix:
+def scaled_entries(rows, form: PolynomialForm, factor: fmpq = fmpq(1), vector: bool = False) -> list[list[tuple]]:
+    """The entries of ``factor * S core S`` (or ``factor * S core`` for a column) as pairs ``(r, h)``
+    meaning ``r sqrt(h)``, with ``r`` rational and ``h`` a squarefree integer.
+
+    ``rows``: the rational core as nested lists; ``S_n = a_n sqrt(f_n)`` (:func:`_scales_split`), so
+    ``S_n x S_k = a_n a_k g x sqrt((f_n / g)(f_k / g))`` with ``g = gcd(f_n, f_k)``.
+    """
     split = _scales_split(form)
-    build = _RadicalBuilder()
     out = []
     for n, row in enumerate(rows):
         an, fn = split[n]
         if vector:
-            out.append([build(factor * an * fmpq(row[0]), fn)])
+            out.append([(factor * an * fmpq(row[0]), fn)])
             continue
         entries = []
         for k, x in enumerate(row):
             ak, fk = split[k]
             g = math.gcd(fn, fk)
-            entries.append(build(factor * an * ak * g * fmpq(x), (fn // g) * (fk // g)))
+            entries.append((factor * an * ak * g * fmpq(x), (fn // g) * (fk // g)))
         out.append(entries)
-    return sp.ImmutableMatrix(out)
+    return out
+
+
+def _rational_to_sympy(rows, form: PolynomialForm, factor: fmpq, vector: bool) -> sp.ImmutableMatrix:
+    build = _RadicalBuilder()
+    return sp.ImmutableMatrix([[build(r, h) for r, h in row] for row in scaled_entries(rows, form, factor, vector)])
 
 
 def to_sympy(core, form: PolynomialForm, factor: sp.Expr = sp.S.One, ring=None, vector=False) -> sp.ImmutableMatrix:

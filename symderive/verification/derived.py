@@ -8,8 +8,6 @@ SymPy, which is what makes N = 512 cheap. Other routes convert the SymPy matrice
 
 from __future__ import annotations
 
-import math
-
 from flint import fmpq
 
 from ..derivation import exact
@@ -27,22 +25,11 @@ def generator_exact(model) -> tuple[list[list[Exact]], list[Exact], str]:
         c, core_A, core_B = model._generator_exact_core
         form = model.basis.polynomial_form
         factor = to_exact(c)
-        split = exact._scales_split(form)
-        rows_A, rows_B = core_A.tolist(), core_B.tolist()
-        A = []
-        for n, row in enumerate(rows_A):
-            an, fn = split[n]
-            out = []
-            for k, x in enumerate(row):
-                if x == 0:
-                    out.append(Exact())
-                    continue
-                ak, fk = split[k]
-                g = math.gcd(fn, fk)
-                out.append(Exact.monomial(fmpq(x) * an * ak * g, (fn // g) * (fk // g)))
-            A.append(out)
-        B = [Exact.monomial(fmpq(rows_B[n][0]) * split[n][0], split[n][1]) for n in range(len(rows_B))]
-        if factor != Exact.rational(1):
+        fold = factor.as_rational() if factor.is_rational else fmpq(1)   # a rational factor goes into each entry
+        A = [[Exact() if r == 0 else Exact.monomial(r, h) for r, h in row]
+             for row in exact.scaled_entries(core_A.tolist(), form, fold)]
+        B = [Exact.monomial(r, h) for (r, h), in exact.scaled_entries(core_B.tolist(), form, fold, vector=True)]
+        if not factor.is_rational:
             A = [[x * factor for x in row] for row in A]
             B = [x * factor for x in B]
         return A, B, route
