@@ -29,7 +29,6 @@ one flint matrix product finishes first) and reported as ``timeout``. Cells are 
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
 import signal
@@ -40,11 +39,10 @@ import time
 import flint
 import numpy as np
 import sympy as sp
-from sympy.core.cache import clear_cache
 from sympy.external.gmpy import GROUND_TYPES
 
 import symderive as sd
-from symderive.inputs import bases as sd_bases
+from _bench_common import fresh_state, symderive_caches
 
 T_STEP = 100  # scale warp at t = 100, step 1: q = 100/101, Delta = log(101/100)
 DELTA_NUM = 0.01
@@ -74,26 +72,6 @@ def timed_step(fn, N: int, limit: float) -> dict:
     finally:
         if limit > 0:
             signal.setitimer(signal.ITIMER_REAL, 0)
-
-
-def symderive_caches() -> list:
-    """Every module-level ``functools.lru_cache`` in symderive (basis tables, exact factor matrices)."""
-    found = []
-    for name, module in sorted(sys.modules.items()):
-        if name == "symderive" or name.startswith("symderive."):
-            for attr in vars(module).values():
-                if callable(getattr(attr, "cache_clear", None)) and getattr(attr, "__module__", None) == name:
-                    found.append(attr)
-    return found
-
-
-def fresh_state() -> None:
-    """Forget every cache a measurement could profit from (symderive's lru_caches, SymPy's cache)."""
-    sd_bases._legendre_form.cache_clear()
-    for fn in symderive_caches():
-        fn.cache_clear()
-    clear_cache()
-    gc.collect()
 
 
 class Stopwatch:

@@ -2,16 +2,15 @@
 
     python scripts/bench_verify.py [--N 64 256 512]
 
-For each N, a cold run (caches cleared): derive the exact generator, build the family, compare in
-exact normal form, check the closed form for every n, k < N, the all-n proof, the structural theorem.
+For each N, a cold run (symderive's caches and SymPy's cache cleared: ``_bench_common.fresh_state``):
+derive the exact generator, build the family, compare in exact normal form, check the closed form for
+every n, k < N, the all-n proof, the structural theorem.
 Prints each step's seconds and the total; target: N = 512 under 60 s on this machine's kind.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
-import gc
 import os
 import platform
 import sys
@@ -20,20 +19,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import symderive as sd  # noqa: E402
-from symderive.verification import exact_numbers  # noqa: E402
+from _bench_common import fresh_state  # noqa: E402
 from symderive.verification.families import family  # noqa: E402
 from symderive.verification.verify import verify  # noqa: E402
-
-
-def _clear_caches():
-    """Drop every functools cache in symderive so each N starts cold."""
-    exact_numbers.squarefree_split.cache_clear()
-    for module in list(sys.modules.values()):
-        if getattr(module, "__name__", "").startswith("symderive"):
-            for value in vars(module).values():
-                if isinstance(value, functools._lru_cache_wrapper):
-                    value.cache_clear()
-    gc.collect()
 
 
 def main(argv=None) -> int:
@@ -44,7 +32,7 @@ def main(argv=None) -> int:
     print(f"{'N':>5} {'verdict':>10} {'derive':>8} {'family':>8} {'compare':>8} {'closed':>8} {'struct':>8} "
           f"{'total':>8}  closed form status")
     for N in args.N:
-        _clear_caches()
+        fresh_state()
         start = time.perf_counter()
         cert = verify(sd.warps.exponential(), sd.bases.legendre(N), family("legs"))
         wall = time.perf_counter() - start

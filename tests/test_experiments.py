@@ -174,3 +174,43 @@ def test_horizon_readout_picks_the_fastest_member_in_reach():
     estimates = np.array([[1.0] * 5, [2.0] * 5, [3.0] * 5])
     lags = np.array([0.0, HORIZON / 8, HORIZON / 8 + 1e-9, HORIZON / 2 + 1e-9, 100.0])
     assert horizon_readout(estimates, rates, lags).tolist() == [1.0, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_held_history_follows_the_held_input_convention():
+    """u(s) = u_k on ((k-1) Delta, k Delta], 0 for s <= 0, at s = T - lag (T = L Delta), against _held."""
+    u = S.signal("walk", 8, 0.25)
+    lags = np.array([0.0, 0.1, 0.25, 0.26, 1.0, 1.9, 1.99, 2.0, 2.5])       # T = 2
+    f = _held(u, mpmath.mpf(1) / 4)
+    expected = [float(f(mpmath.mpf(2) - mpmath.mpf(str(lag)))) for lag in lags]
+    assert S.held_history(u, 0.25, lags).tolist() == expected
+    assert expected[-2:] == [0.0, 0.0] and expected[-3] == u[0]
+
+
+def test_steps_is_exact_or_refused():
+    assert S.steps("10", "1/100") == 1000 and S.steps(sp.Integer(300), sp.Rational(1, 100)) == 30000
+    assert S.steps(1, 0.1) == 10
+    for horizon, delta in (("1/3", "1/10"), ("0", "1/10"), ("1", "3/10")):
+        with pytest.raises(InputError, match="whole multiple"):
+            S.steps(horizon, delta)
+
+
+def test_fixed_and_time_varying_runs_are_the_plain_loop():
+    N, L = 4, 30
+    A_ode, B_ode = family("legs").sympy_matrices(N)
+    A = np.array(A_ode.tolist(), dtype=float)
+    B = np.array(B_ode.tolist(), dtype=float).ravel()
+    U = S.signals(L, 0.1, ("sines", "noise"))
+    Ad, Bd = D.fixed_step("bilinear", A_ode, B_ode, sp.Rational(1, 10))
+    fixed = D.run_fixed(Ad, Bd, U, [L, 5])
+    tv = D.run_time_varying("backward", A, B, U, [7, L])
+    for h in range(U.shape[1]):
+        for K in (5, L):
+            assert np.allclose(fixed[K][h], _run(Ad, Bd, U[:K, h]), rtol=0, atol=1e-13)
+        c = np.zeros(N)
+        for k in range(1, L + 1):
+            M = np.eye(N) - A / k
+            c = np.linalg.solve(M, c) + np.linalg.solve(M, B / k) * U[k - 1, h]
+            if k in (7, L):
+                assert np.allclose(tv[k][h], c, rtol=0, atol=1e-13)
+    with pytest.raises(InputError, match="checkpoints"):
+        D.run_fixed(Ad, Bd, U, [L + 1])

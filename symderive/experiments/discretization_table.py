@@ -60,13 +60,6 @@ class Case:
     reconstruction: dict = field(default_factory=dict)   # method -> relative omega-weighted error
 
 
-def _steps(horizon, delta) -> int:
-    ratio = Fraction(str(horizon)) / Fraction(str(delta))
-    if ratio.denominator != 1 or ratio < 1:
-        raise InputError(f"horizon {horizon} must be a positive whole multiple of delta {delta}")
-    return int(ratio)
-
-
 def _cases(model, names, delta, checkpoints, references, states) -> list[Case]:
     """One :class:`Case` per (horizon, input): ``checkpoints`` is a list of ``(T text, K)``."""
     out = []
@@ -98,7 +91,7 @@ def stationary_cases(model: str, N: int, deltas, horizons, folder, dps: int = 30
     for delta in deltas:
         start = time.perf_counter()
         d = sp.Rational(str(delta))
-        checkpoints = [_steps(T, delta) for T in horizons]
+        checkpoints = [signals.steps(T, delta) for T in horizons]
         L = max(checkpoints)
         U = signals.signals(L, float(d), names)
         tag = str(delta).replace("/", "_")
@@ -114,7 +107,7 @@ def stationary_cases(model: str, N: int, deltas, horizons, folder, dps: int = 30
                 edges = reference.window_edges(sp.Rational(str(window)), d, L)
             G = reference.slice_integrals(edges, N)
             refs = {K: [reference.project(G, U[:K][::-1, h]) for h in range(len(names))] for K in checkpoints}
-            rows += _cases(model, names, delta, [(T, _steps(T, delta)) for T in horizons], refs, states)
+            rows += _cases(model, names, delta, list(zip(horizons, checkpoints)), refs, states)
         log(f"  {model} N={N} delta={delta}: {len(checkpoints)} horizons x {len(names)} inputs "
             f"({len(G)} reference slices) in {time.perf_counter() - start:.1f} s")
     return rows

@@ -103,36 +103,37 @@ def time_varying_step(rule: str, A: np.ndarray, B: np.ndarray, t: int) -> tuple[
     return np.linalg.solve(M, eye + At / 2), np.linalg.solve(M, Bt)
 
 
-def run_fixed(A: np.ndarray, B: np.ndarray, U: np.ndarray, checkpoints) -> dict:
-    """Plain float64 loop ``c_k = A c_{k-1} + B u_k`` (``c_0 = 0``) over ``U`` (L, H); the states (H, N)
-    after ``K`` steps for every ``K`` in ``checkpoints``."""
+def _run(step_matrices, U: np.ndarray, checkpoints) -> dict:
+    """Plain float64 loop ``c_k = A_k c_{k-1} + B_k u_k`` (``c_0 = 0``) over ``U`` (L, H), with
+    ``step_matrices(k) = (A_k^T, B_k)`` (the transpose, as the channels-as-rows update ``c @ A_k^T`` uses);
+    the states (H, N) after ``K`` steps for every ``K`` in ``checkpoints``."""
     U = np.asarray(U, dtype=np.float64)
     wanted = sorted(set(int(k) for k in checkpoints))
     if not wanted or wanted[0] < 1 or wanted[-1] > U.shape[0]:
         raise InputError(f"checkpoints must lie in 1..{U.shape[0]}, got {wanted}")
-    c = np.zeros((U.shape[1], A.shape[0]))
-    At = np.ascontiguousarray(A.T)
+    c = None
     out = {}
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(1, wanted[-1] + 1):
-            c = c @ At + U[k - 1][:, None] * B[None, :]
+            AkT, Bk = step_matrices(k)
+            if c is None:
+                c = np.zeros((U.shape[1], AkT.shape[0]))
+            c = c @ AkT + U[k - 1][:, None] * Bk[None, :]
             if k in wanted:
                 out[k] = c.copy()
     return out
+
+
+def run_fixed(A: np.ndarray, B: np.ndarray, U: np.ndarray, checkpoints) -> dict:
+    """Plain float64 loop ``c_k = A c_{k-1} + B u_k`` (``c_0 = 0``) over ``U`` (L, H); the states (H, N)
+    after ``K`` steps for every ``K`` in ``checkpoints``."""
+    At = np.ascontiguousarray(A.T)
+    return _run(lambda k: (At, B), U, checkpoints)
 
 
 def run_time_varying(rule: str, A: np.ndarray, B: np.ndarray, U: np.ndarray, checkpoints) -> dict:
     """Like :func:`run_fixed` with the reference code's per-step matrices of ``rule`` at ``t = k``."""
-    U = np.asarray(U, dtype=np.float64)
-    wanted = sorted(set(int(k) for k in checkpoints))
-    if not wanted or wanted[0] < 1 or wanted[-1] > U.shape[0]:
-        raise InputError(f"checkpoints must lie in 1..{U.shape[0]}, got {wanted}")
-    c = np.zeros((U.shape[1], A.shape[0]))
-    out = {}
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, wanted[-1] + 1):
-            Ak, Bk = time_varying_step(rule, A, B, k)
-            c = c @ Ak.T + U[k - 1][:, None] * Bk[None, :]
-            if k in wanted:
-                out[k] = c.copy()
-    return out
+    def step_matrices(k):
+        Ak, Bk = time_varying_step(rule, A, B, k)
+        return Ak.T, Bk
+    return _run(step_matrices, U, checkpoints)

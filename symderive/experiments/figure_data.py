@@ -40,7 +40,7 @@ def warps_data(span: float = 12.0, points: int = 1201) -> dict:
     for label, warp in chosen:
         sigma, omega = warp_and_measure(warp, x)
         curves.append((label, sigma, omega))
-    return {"x": x, "curves": curves, "warps": [w.spec for _, w in chosen]}
+    return {"x": x, "curves": curves}
 
 
 def _shift_row(title, model, delta, ks, z, backward_exact, forward_exact, cutoff, forward_cut, delta_text):
@@ -53,7 +53,7 @@ def _shift_row(title, model, delta, ks, z, backward_exact, forward_exact, cutoff
         base = P[:, k]
         curves.append((k, base, backward_exact(k), projected(A[:, k], z), forward_exact(k), projected(A[k, :], z)))
     return {"title": title, "z": z, "curves": curves, "cutoff": cutoff, "forward_cut": forward_cut,
-            "delta_text": delta_text, "A": A}
+            "delta_text": delta_text}
 
 
 def lag_shift_data(N: int = 12, ks=(2, 5), rate_delta=sp.Rational(2, 5), window_delta=sp.Rational(1, 5),
@@ -90,7 +90,7 @@ def lag_shift_data(N: int = 12, ks=(2, 5), rate_delta=sp.Rational(2, 5), window_
 def memory_data(package, N: int, delta, T, signal_name: str = "sines", dps: int = 30, points: int = 2001) -> dict:
     """Figure 4: lag model (``package``: exponential x Legendre at ``delta``) vs HiPPO-LegS bilinear."""
     d = sp.Rational(str(delta))
-    K = int(sp.Rational(str(T)) / d)
+    K = signals.steps(T, d)
     u = signals.signal(signal_name, K, float(d))
     c_lag = np.asarray(package.scan_final(u), dtype=np.float64)
     A_ode, B_ode = family("legs").sympy_matrices(N)
@@ -105,9 +105,8 @@ def memory_data(package, N: int, delta, T, signal_name: str = "sines", dps: int 
     z = np.exp(s - Tf)
     lag_values = np.asarray(package.reconstruct(c_lag, z), dtype=np.float64)
     hippo_values = legendre_values(z, N) @ c_hippo
-    index = np.clip(np.ceil(s / float(d) - 1e-9).astype(int), 1, K) - 1      # held sample covering s
     return {
-        "s": s, "u": u[index], "T": Tf, "N": N,
+        "s": s, "u": signals.held_history(u, float(d), Tf - s), "T": Tf, "N": N,
         "lag": lag_values,
         "hippo": hippo_values,
         "exact": legendre_values(z, N) @ c_exact,

@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..codegen.export import export_bank
 from ..inputs import bases, warps
 from . import report, signals
-from .packages import import_package, load
+from .packages import load, load_bank
+
+WINDOW_POINTS = 400      # lags per window at which the RMS errors are taken
 
 
 def multiscale(L: int, delta: float) -> np.ndarray:
@@ -30,14 +31,7 @@ def multiscale(L: int, delta: float) -> np.ndarray:
             + 0.8 * np.sin(2 * np.pi * t / 60 + 2.0))
 
 
-def held_history(u: np.ndarray, delta: float, lags: np.ndarray) -> np.ndarray:
-    """The held input at ``s = T - lag`` (``T = L delta``): the sample whose step covers ``s``."""
-    L = u.shape[0]
-    index = L - np.floor(np.asarray(lags) / delta + 1e-9).astype(int)
-    return np.where(index >= 1, u[np.clip(index, 1, L) - 1], 0.0)
-
-
-def lag_windows(delta: float, T: float) -> list[tuple[float, float]]:
+def lag_windows(T: float) -> list[tuple[float, float]]:
     """Lag windows ``[0, 1/4], [1/4, 1], [1, 4], ...`` (factors of 4) up to ``T / 2``."""
     edges = [0.0, 0.25]
     while edges[-1] * 4 <= T / 2:
@@ -45,11 +39,8 @@ def lag_windows(delta: float, T: float) -> list[tuple[float, float]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-def window_rms(estimate_fn, u, delta, window, points: int = 400) -> float:
-    lo, hi = window
-    lags = np.linspace(lo, hi, points)
-    err = estimate_fn(lags) - held_history(u, delta, lags)
-    return float(np.sqrt(np.mean(err ** 2)))
+def _rms(values) -> float:
+    return float(np.sqrt(np.mean(np.asarray(values) ** 2)))
 
 
 HORIZON = 2.0      # the horizon readout uses, at lag l, the fastest member with rate * l <= HORIZON
@@ -76,20 +67,21 @@ def _cost(sizes) -> int:
     return int(sum(n * n + n for n in sizes))
 
 
-def bank_demo(rates, N: int, delta, T, folder, signal: str = "multiscale") -> dict:
+def bank_demo(rates, N: int, delta, T, folder) -> dict:
     """Export the bank (rates, Legendre ``N`` each, step ``delta``), run it for ``T`` and measure it
     against single LegS memories with the same states (``R N``) and with the same cost per step (``N_c``
-    with ``N_c^2 + N_c`` about the bank's), at rate 1 and at the slowest rate."""
+    with ``N_c^2 + N_c`` about the bank's), at rate 1 and at the slowest rate.
+
+    Returns ``table`` (Markdown), ``caption`` and ``figure`` (the data of :func:`.figures.figure_multires`).
+    """
     d = sp.Rational(str(delta))
     Tq = sp.Rational(str(T))
-    L = int(Tq / d)
+    L = signals.steps(Tq, d)
     df, Tf = float(d), float(Tq)
     rate_values = [sp.Rational(str(r)) for r in rates]
     R = len(rate_values)
-    name = "_exp_multires"
-    path, spec = export_bank([warps.exponential(r) for r in rate_values], bases.legendre(N), d, name, folder)
-    bank = import_package(path.parent, name, spec.hash)
-    u = multiscale(L, df) if signal == "multiscale" else signals.signal(signal, L, df)
+    bank = load_bank([warps.exponential(r) for r in rate_values], bases.legendre(N), d, "_exp_multires", folder)
+    u = multiscale(L, df)
     c = np.asarray(bank.scan_final(u), dtype=np.float64)
     bank_cost = _cost([N] * R)
     S = N * R
@@ -103,21 +95,30 @@ def bank_demo(rates, N: int, delta, T, folder, signal: str = "multiscale") -> di
             cs = np.asarray(pkg.scan_final(u), dtype=np.float64)
             singles.append((f"single LegS rate {rate}, N = {size}", size, pkg, cs, float(rate)))
 
-    def member_fn(r):
-        return lambda lags: np.asarray(bank.history(c, lags), dtype=np.float64)[r]
+    def members(lags):
+        """Every member's estimate of ``u(t - lag)``, shape ``(R, len(lags))``."""
+        return np.asarray(bank.history(c, lags), dtype=np.float64)
 
-    def single_fn(pkg, cs, rate):
-        return lambda lags: np.asarray(pkg.reconstruct(cs, np.exp(-rate * np.asarray(lags))), dtype=np.float64)
+    def single(pkg, cs, rate, lags):
+        return np.asarray(pkg.reconstruct(cs, np.exp(-rate * np.asarray(lags))), dtype=np.float64)
 
-    windows = lag_windows(df, Tf)
+    windows = lag_windows(Tf)
     labels = [f"bank member rate {r} (N = {N})" for r in rate_values]
-    member_rms = [[window_rms(member_fn(r), u, df, w) for w in windows] for r in range(R)]
+    member_rms = [[] for _ in range(R)]
+    readout, scale = [], []
+    single_rms = [[] for _ in singles]
+    for lo, hi in windows:
+        lags = np.linspace(lo, hi, WINDOW_POINTS)
+        truth = signals.held_history(u, df, lags)
+        estimates = members(lags)
+        for r in range(R):
+            member_rms[r].append(_rms(estimates[r] - truth))
+        readout.append(_rms(horizon_readout(estimates, rate_values, lags) - truth))
+        for i, (_, _, pkg, cs, rate) in enumerate(singles):
+            single_rms[i].append(_rms(single(pkg, cs, rate, lags) - truth))
+        scale.append(_rms(truth))
     best = [min(member_rms[r][j] for r in range(R)) for j in range(len(windows))]
     best_names = [labels[int(np.argmin([member_rms[r][j] for r in range(R)]))] for j in range(len(windows))]
-    readout = [window_rms(lambda lags: horizon_readout(np.asarray(bank.history(c, lags), dtype=np.float64),
-                                                       rate_values, lags), u, df, w) for w in windows]
-    single_rms = [[window_rms(single_fn(p, cs, rt), u, df, w) for w in windows] for _, _, p, cs, rt in singles]
-    scale = [float(np.sqrt(np.mean(held_history(u, df, np.linspace(lo, hi, 400)) ** 2))) for lo, hi in windows]
 
     header = ["memory", "states", "multiply-adds per step"] + [f"lag [{lo:g}, {hi:g}]" for lo, hi in windows]
     body = [["RMS of u itself", "-", "-"] + [report.number(x, 2) for x in scale]]
@@ -133,10 +134,11 @@ def bank_demo(rates, N: int, delta, T, folder, signal: str = "multiscale") -> di
     wins = {label: sum(1 for j in range(len(windows)) if readout[j] < rms[j]) for (label, *_), rms in zip(singles, single_rms)}
 
     lags = np.geomspace(df / 2, Tf / 2, 1200)
+    estimates = members(lags)
     figure = {
-        "lags": lags, "u": held_history(u, df, lags),
-        "members": [(labels[r], member_fn(r)(lags)) for r in range(R)],
-        "single": (singles[0][0], single_fn(*singles[0][2:])(lags)),
+        "lags": lags, "u": signals.held_history(u, df, lags),
+        "members": [(labels[r], estimates[r]) for r in range(R)],
+        "single": (singles[0][0], single(*singles[0][2:], lags)),
         "windows": windows,
         "window_rms": ([(labels[r], member_rms[r], False) for r in range(R)]
                        + [("bank: horizon readout", readout, False)]
@@ -146,14 +148,13 @@ def bank_demo(rates, N: int, delta, T, folder, signal: str = "multiscale") -> di
     }
     all_rms = member_rms + [readout] + single_rms
     lost = sum(1 for j in range(len(windows)) if min(row[j] for row in all_rms) > 0.5 * scale[j])
-    signal_text = ("a signal with periods 0.8, 7 and 60" if signal == "multiscale" else f"the `{signal}` input")
     caption = (
         f"A bank of {R} exponential warps (rates {', '.join(sp.sstr(r) for r in rate_values)}; Legendre N = {N} "
         f"each; {S} states; Delta = {sp.sstr(d)}) is exported as **one** generated package (`symderive export` "
-        f"with one `--warp` per member; block-diagonal `A`), run over T = {sp.sstr(Tq)} of {signal_text}, and "
-        "its final state is read back at every lag at once with `history(c, lags)`. Each member is accurate up "
-        "to a few `1 / rate` and forgets beyond (its estimate goes flat), so the members take over from each "
-        "other as the lag grows. The table gives the RMS error of the estimate of `u(t - lag)` over windows of "
+        f"with one `--warp` per member; block-diagonal `A`), run over T = {sp.sstr(Tq)} of a signal with periods "
+        "0.8, 7 and 60, and its final state is read back at every lag at once with `history(c, lags)`. "
+        "Each member is accurate up to a few `1 / rate` and forgets beyond (its estimate goes flat), so the "
+        "members take over from each other as the lag grows. The table gives the RMS error of the estimate of `u(t - lag)` over windows of "
         f"lag, against single LegS memories with the same {S} states and with the same cost per step "
         f"(N = {N_cost}). The horizon readout (fixed in advance: at lag `l`, the fastest member with "
         f"`rate l <= {HORIZON:g}`) beats, window by window: "
@@ -163,7 +164,4 @@ def bank_demo(rates, N: int, delta, T, folder, signal: str = "multiscale") -> di
         + (f"In {lost} of {len(windows)} windows every memory's error exceeds half the RMS of u itself: "
            "no memory holds that part of the past at that resolution." if lost else "")
     )
-    return {"table": table, "caption": caption, "figure": figure, "member_rms": member_rms, "single_rms": single_rms,
-            "readout_rms": readout,
-            "windows": windows, "package": spec.name, "spec_hash": spec.hash, "state": c, "wins": wins,
-            "bank_cost": bank_cost, "N_cost": N_cost}
+    return {"table": table, "caption": caption, "figure": figure}

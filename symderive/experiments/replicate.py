@@ -63,7 +63,8 @@ CONFIGS = {"full": FULL, "reduced": REDUCED}
 
 
 def replicate(out, config: Config = FULL, log=print) -> dict:
-    """Compute everything at ``config`` sizes and write the files into ``out`` (created if missing)."""
+    """Compute everything at ``config`` sizes and write the files into ``out`` (created if missing);
+    returns ``{"files": [paths written]}``."""
     if not isinstance(config, Config):
         raise InputError(f"config must be a Config (e.g. FULL or REDUCED), got {type(config).__name__}")
     out = Path(out)
@@ -77,11 +78,8 @@ def replicate(out, config: Config = FULL, log=print) -> dict:
 
 
 def _run(out: Path, config: Config, folder: Path, log, start) -> dict:
-    timings = {}
-
     def step(name):
-        timings[name] = time.perf_counter() - step.t
-        log(f"{name}: {timings[name]:.1f} s")
+        log(f"{name}: {time.perf_counter() - step.t:.1f} s")
         step.t = time.perf_counter()
     step.t = time.perf_counter()
 
@@ -122,9 +120,7 @@ def _run(out: Path, config: Config, folder: Path, log, start) -> dict:
     (out / "results.md").write_text(text, encoding="utf-8")
     total = time.perf_counter() - start
     log(f"wrote {', '.join(FIGURES)} and results.md into {out} in {total:.1f} s")
-    return {"out": out, "files": [out / f for f in FIGURES] + [out / "results.md"], "legs": legs, "legt": legt,
-            "tv": tv, "memory": memory, "shift": shift, "equivalence": eq, "bank": bank, "timings": timings,
-            "seconds": total}
+    return {"files": [out / f for f in FIGURES] + [out / "results.md"]}
 
 
 def _config_lines(config: Config) -> str:

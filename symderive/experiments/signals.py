@@ -3,6 +3,8 @@
 A discrete input means a *held* signal in continuous time: ``u(s) = u_k`` on ``((k-1) Delta, k Delta]``
 and ``u(s) = 0`` for ``s <= 0``. That is the signal whose exact projection the reference computes
 (:mod:`.reference`), and the one the lag recurrence extends by "the new input held on the newest slice".
+:func:`held_history` evaluates it at ``s = T - lag`` and :func:`steps` gives the number of samples
+``K = T / Delta`` of a horizon ``T``.
 
 - ``sines``: ``sin(2 pi 0.5 t) + 0.5 sin(2 pi 1.3 t + 1) + 0.3 sin(2 pi 0.07 t + 2)`` at ``t = t_k``;
 - ``noise``: independent standard normal samples (white noise, one value per step);
@@ -13,6 +15,8 @@ Random inputs come from ``numpy.random.default_rng(seed)``, so every run draws t
 """
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import numpy as np
 
@@ -46,3 +50,23 @@ def signal(name: str, L: int, delta: float, seed: int = SEED) -> np.ndarray:
 def signals(L: int, delta: float, names=SIGNALS, seed: int = SEED) -> np.ndarray:
     """The inputs ``names`` stacked as channels: shape ``(L, len(names))``."""
     return np.stack([signal(name, L, delta, seed) for name in names], axis=1)
+
+
+def steps(horizon, delta) -> int:
+    """``K = horizon / delta`` exactly (both exact numbers or their text, e.g. ``"10"``, ``"1/100"``);
+    refused unless ``horizon`` is a positive whole multiple of ``delta``."""
+    ratio = Fraction(str(horizon)) / Fraction(str(delta))
+    if ratio.denominator != 1 or ratio < 1:
+        raise InputError(f"horizon {horizon} must be a positive whole multiple of delta {delta}")
+    return int(ratio)
+
+
+def held_history(u: np.ndarray, delta: float, lags) -> np.ndarray:
+    """The held input (module docstring) at ``s = T - lag`` with ``T = L delta``: ``u_k`` for the step
+    ``((k-1) delta, k delta]`` covering ``s``, and ``0`` for ``s <= 0`` (``lag >= T``).
+
+    ``k = L - floor(lag / delta)``; the ``1e-9`` absorbs rounding of ``lag / delta`` at step boundaries.
+    """
+    L = u.shape[0]
+    index = L - np.floor(np.asarray(lags, dtype=np.float64) / delta + 1e-9).astype(int)
+    return np.where(index >= 1, u[np.clip(index, 1, L) - 1], 0.0)
