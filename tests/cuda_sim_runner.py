@@ -1,5 +1,5 @@
 """Run the CUDA entry points of generated packages on numba's CUDA simulator (a child process of
-``tests/test_generated_cuda.py``).
+``tests/test_generated_cuda.py`` and ``tests/test_bank.py``, started by ``helpers.run_simulator``).
 
     NUMBA_ENABLE_CUDASIM=1 python tests/cuda_sim_runner.py INPUTS.npz OUTPUTS.npz FOLDER:NAME [FOLDER:NAME ...]
 
@@ -25,8 +25,8 @@ import numpy as np
 def calls(pkg, inputs, target: str):
     """``[(label, thunk)]``: the calls to compare, with the CPU (``target="cpu"``) or CUDA functions.
 
-    ``inputs`` holds ``u1`` (L,), ``u2`` (L, H), ``c0`` (H, N), ``d1`` (L,), ``d2`` (L, H); the CUDA
-    side also gets ``u2`` as a device array once (``target="cuda-device"`` adds it).
+    ``inputs`` holds ``u1`` (L,), ``u2`` (L, H), ``c0`` (H, N), ``d1`` (L,), ``d2`` (L, H). The calls
+    with no CPU twin (device arrays in, float32 in, refused inputs) are made by :func:`main` only.
     """
     suffix = "" if target == "cpu" else "_cuda"
     scan = getattr(pkg, "scan" + suffix)
@@ -40,12 +40,16 @@ def calls(pkg, inputs, target: str):
         ("scan u(L,H) c0", lambda: scan(u2, c0, **extra)),
         ("scan_final u(L,H) c0", lambda: scan_final(u2, c0, **extra)),
     ]
+    if time_varying:                 # also from the default t0 = 0 (first step: empty history), with c0
+        out.append(("scan u(L,H) c0 t0=0", lambda: scan(u2, c0)))
     if pkg.METADATA["variable_kind"] is not None:
         out += [
             ("scan_variable u(L,) d(L,)", lambda: scan_variable(u1, d1)),
             ("scan_variable u(L,H) d(L,) c0", lambda: scan_variable(u2, d1, c0, **extra)),
             ("scan_variable u(L,H) d(L,H) c0", lambda: scan_variable(u2, d2, c0, **extra)),
         ]
+        if time_varying:
+            out.append(("scan_variable u(L,H) d(L,H) c0 t0=0", lambda: scan_variable(u2, d2, c0)))
     return out
 
 
@@ -77,11 +81,15 @@ def main(argv) -> int:
             except Exception:                                  # noqa: BLE001 - reported, and the run fails
                 print(f"{name}: {label} failed on the simulator:\n{traceback.format_exc()}", file=sys.stderr)
                 status = 1
-        # a device array in, the same states out
+        # a device array in, (L, H) or (L,), the same states out
         results[f"{name}/scan device u(L,H) c0"] = np.asarray(
             pkg.scan_cuda(cuda.to_device(inputs["u2"]), inputs["c0"], **({"t0": 1.5} if pkg.A is None else {})))
+        results[f"{name}/scan device u(L,)"] = np.asarray(pkg.scan_cuda(cuda.to_device(inputs["u1"])))
         # float32 in: float32 out, float64 arithmetic on the device
         results[f"{name}/scan float32"] = np.asarray(pkg.scan_cuda(inputs["u2"].astype(np.float32)))
+        if pkg.METADATA["variable_kind"] is not None:
+            results[f"{name}/scan_variable float32 d(L,H)"] = np.asarray(
+                pkg.scan_variable_cuda(inputs["u2"].astype(np.float32), inputs["d2"]))
         # checked inputs and models without a per-step form raise, with their message
         for label, call in [("int u", lambda: pkg.scan_cuda(np.arange(5))),
                             ("nan u", lambda: pkg.scan_cuda(np.array([0.0, np.nan]))),

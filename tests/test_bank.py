@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,20 +39,11 @@ REPO = HERE.parent
 GENERATED = REPO / "generated"
 sys.path.insert(0, str(HERE))
 import cuda_sim_runner  # noqa: E402  (imports neither numba nor a package: safe here)
+from helpers import compile_ptx, cuda_home, file_bytes, relative_error, run_simulator  # noqa: E402
 
 RATES = (8, 2, sp.Rational(1, 2), sp.Rational(1, 8))      # multires_legs, written out independently
 N16 = 16
 MIXED = {"warps": ("exponential:rate=2", "linear:window=1/2"), "N": 5, "delta": "1/100"}
-
-
-def _files(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
-
-
-def _relative(x, ref) -> float:
-    x, ref = np.asarray(x, dtype=np.float64), np.asarray(ref, dtype=np.float64)
-    return float(np.max(np.abs(x - ref)) / np.max(np.abs(ref)))
 
 
 def shifted_legendre(N, z):
@@ -139,15 +129,15 @@ def test_scan_matches_a_numpy_loop_over_each_member(bank, member_models):
         expected = reference_scan(matrices, u, c0)
         states = bank.scan(u, c0)
         assert states.shape == (L, H, 64) and states.dtype == np.float64
-        assert _relative(states, expected) < 1e-13
-        assert _relative(bank.scan_final(u, c0), expected[-1]) < 1e-13
+        assert relative_error(states, expected) < 1e-13
+        assert relative_error(bank.scan_final(u, c0), expected[-1]) < 1e-13
     u1 = rng.standard_normal(L)
     expected = reference_scan(matrices, u1[:, None], np.zeros((1, 64)))[:, 0]
-    assert _relative(bank.scan(u1), expected) < 1e-13
+    assert relative_error(bank.scan(u1), expected) < 1e-13
     assert bank.scan_final(u1).shape == (64,)
     step = bank.step(expected[-2], u1[-1])
-    assert _relative(step, expected[-1]) < 1e-14 and np.allclose(step, bank.A @ expected[-2] + bank.B * u1[-1],
-                                                                  rtol=0, atol=1e-14)
+    assert relative_error(step, expected[-1]) < 1e-14
+    assert np.allclose(step, bank.A @ expected[-2] + bank.B * u1[-1], rtol=0, atol=1e-14)
 
 
 def test_kernel_is_each_members_powers_and_conv_equals_the_numpy_loop(bank, member_models, mixed):
@@ -158,19 +148,19 @@ def test_kernel_is_each_members_powers_and_conv_equals_the_numpy_loop(bank, memb
     assert K.shape == (L, 64) and K.dtype == np.float64
     for r, (A, B) in enumerate(matrices):              # rows A_r^k B_r from numpy matrix powers
         expected = np.array([np.linalg.matrix_power(A, k) @ B for k in range(L)])
-        assert _relative(K[:, 16 * r:16 * r + 16], expected) < 1e-13
+        assert relative_error(K[:, 16 * r:16 * r + 16], expected) < 1e-13
     u = rng.standard_normal((L, 3))
     c0 = rng.standard_normal((3, 64))
     expected = reference_scan(matrices, u, c0)
     states = bank.conv(u, c0)
-    assert states.shape == (L, 3, 64) and _relative(states, expected) < 1e-12
+    assert states.shape == (L, 3, 64) and relative_error(states, expected) < 1e-12
     u1 = rng.standard_normal(L)
     one = bank.conv(u1)
     expected_one = reference_scan(matrices, u1[:, None], np.zeros((1, 64)))[:, 0]
-    assert one.shape == (L, 64) and _relative(one, expected_one) < 1e-12
+    assert one.shape == (L, 64) and relative_error(one, expected_one) < 1e-12
     low = bank.conv(u.astype(np.float32))
     assert low.dtype == np.float32 and bank.kernel(4, np.float32).dtype == np.float32
-    assert _relative(low, bank.conv(u)) < 1e-5
+    assert relative_error(low, bank.conv(u)) < 1e-5
     assert bank.conv(np.zeros((0, 2))).shape == (0, 2, 64)
     # a window member has a dense block: its kernel rows too come from its own matrix powers
     pkg, _, models = mixed
@@ -179,7 +169,7 @@ def test_kernel_is_each_members_powers_and_conv_equals_the_numpy_loop(bank, memb
     for r, model in enumerate(models):
         A, B = model.numeric(MIXED["delta"])
         expected = np.array([np.linalg.matrix_power(A, k) @ B for k in range(50)])
-        assert _relative(Kw[:, nm * r:nm * (r + 1)], expected) < 1e-13
+        assert relative_error(Kw[:, nm * r:nm * (r + 1)], expected) < 1e-13
     with pytest.raises(ValueError, match="L must be"):
         bank.kernel(-1)
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
@@ -190,7 +180,7 @@ def test_float32_stays_float32(bank):
     rng = np.random.default_rng(1)
     u = rng.standard_normal((200, 2))
     low = bank.scan(u.astype(np.float32))
-    assert low.dtype == np.float32 and _relative(low, bank.scan(u)) < 1e-5
+    assert low.dtype == np.float32 and relative_error(low, bank.scan(u)) < 1e-5
     assert bank.scan_final(u.astype(np.float32)).dtype == np.float32
     assert bank.history(low[-1], [0.0, 1.0]).dtype == np.float32
     assert bank.scan_variable(u.astype(np.float32), 0.01).dtype == np.float32
@@ -204,7 +194,7 @@ def test_a_window_member_dense_block(mixed):
     matrices = [m.numeric(MIXED["delta"]) for m in models]
     assert pkg.KINDS == ("dilation", "translation") and pkg.RATES == (2.0, None) and pkg.WINDOWS == (None, 0.5)
     assert np.array_equal(pkg.BLOCKS[1], matrices[1][0]) and np.triu(pkg.BLOCKS[1], 1).any()   # LegT: dense
-    assert _relative(pkg.scan(u, c0), reference_scan(matrices, u, c0)) < 1e-13
+    assert relative_error(pkg.scan(u, c0), reference_scan(matrices, u, c0)) < 1e-13
 
 
 # ---------------------------------------------------------------------- per-step Delta
@@ -247,11 +237,11 @@ def test_scan_variable_matches_per_step_member_matrices(bank, member_models):
     u = rng.standard_normal((L, H))
     c0 = rng.standard_normal((H, bank.N))
     expected = _variable_reference(member_models, u, np.repeat(shared[:, None], H, axis=1), c0)
-    assert _relative(bank.scan_variable(u, shared, c0), expected) < 1e-12
+    assert relative_error(bank.scan_variable(u, shared, c0), expected) < 1e-12
     expected = _variable_reference(member_models, u, per_channel, c0)
-    assert _relative(bank.scan_variable(u, per_channel, c0), expected) < 1e-12
+    assert relative_error(bank.scan_variable(u, per_channel, c0), expected) < 1e-12
     fixed = bank.scan(u, c0)
-    assert _relative(bank.scan_variable(u, 0.01, c0), fixed) < 1e-12     # the fixed step, by quadrature
+    assert relative_error(bank.scan_variable(u, 0.01, c0), fixed) < 1e-12     # the fixed step, by quadrature
 
 
 def test_scan_variable_with_a_window_member(mixed):
@@ -263,9 +253,9 @@ def test_scan_variable_with_a_window_member(mixed):
     u = rng.standard_normal((L, H))
     c0 = rng.standard_normal((H, pkg.N))
     expected = _variable_reference(models, u, deltas, c0)
-    assert _relative(pkg.scan_variable(u, deltas, c0), expected) < 1e-12
+    assert relative_error(pkg.scan_variable(u, deltas, c0), expected) < 1e-12
     expected = _variable_reference(models, u, np.repeat(deltas[:, :1], H, axis=1), c0)
-    assert _relative(pkg.scan_variable(u, deltas[:, 0], c0), expected) < 1e-12
+    assert relative_error(pkg.scan_variable(u, deltas[:, 0], c0), expected) < 1e-12
 
 
 # ---------------------------------------------------------------------- history and reconstruction
@@ -280,14 +270,14 @@ def test_history_is_the_legendre_series_at_each_members_z(bank):
     for r, rate in enumerate(RATES):
         z = np.exp(-float(rate) * lags)
         expected = c[..., 16 * r:16 * r + 16] @ shifted_legendre(16, z).T
-        assert _relative(values[:, :, r], expected) < 1e-13, r
+        assert relative_error(values[:, :, r], expected) < 1e-13, r
     assert bank.history(c[0, 0], 0.5).shape == (4,)
     assert bank.history(c[0, 0], np.zeros((2, 5))).shape == (4, 2, 5)
     z = np.linspace(0.0, 1.0, 11)
     recon = bank.reconstruct(c, z)
     assert recon.shape == (2, 3, 4, 11)
     for r in range(4):
-        assert _relative(recon[:, :, r], c[..., 16 * r:16 * r + 16] @ shifted_legendre(16, z).T) < 1e-13
+        assert relative_error(recon[:, :, r], c[..., 16 * r:16 * r + 16] @ shifted_legendre(16, z).T) < 1e-13
 
 
 def test_history_of_a_window_member_is_nan_beyond_the_window(mixed):
@@ -347,68 +337,43 @@ def _cuda_inputs(pkg, seed, window=False):
 def test_cuda_simulator_matches_cpu_kernels(tmp_path, bank, mixed):
     packages = {"multires_legs": (GENERATED, bank), "bank_mixed": (mixed[1], mixed[0])}
     inputs = {"multires_legs": _cuda_inputs(bank, 0), "bank_mixed": _cuda_inputs(mixed[0], 1, window=True)}
-    in_path, out_path = tmp_path / "inputs.npz", tmp_path / "outputs.npz"
-    np.savez(in_path, **{f"{name}/{key}": value for name, arrays in inputs.items() for key, value in arrays.items()})
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=os.pathsep.join(
-        [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    proc = subprocess.run([sys.executable, str(HERE / "cuda_sim_runner.py"), str(in_path), str(out_path),
-                           *[f"{folder}:{name}" for name, (folder, _) in packages.items()]],
-                          env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"simulator run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-    with np.load(out_path) as stored:
-        results = {key: stored[key] for key in stored.files}
+    results = run_simulator(tmp_path, {name: folder for name, (folder, _) in packages.items()}, inputs)
     for name, (_, pkg) in packages.items():
         arrays = inputs[name]
         labels = []
         for label, call in cuda_sim_runner.calls(pkg, arrays, "cpu"):
             expected, got = call(), results[f"{name}/{label}"]
             assert got.shape == expected.shape and got.dtype == expected.dtype, (name, label)
-            assert _relative(got, expected) < 1e-12, (name, label, _relative(got, expected))
+            assert relative_error(got, expected) < 1e-12, (name, label, relative_error(got, expected))
             labels.append(label)
         assert sum(label.startswith("scan_variable") for label in labels) == 3
-        assert _relative(results[f"{name}/scan device u(L,H) c0"], pkg.scan(arrays["u2"], arrays["c0"])) < 1e-12
+        assert relative_error(results[f"{name}/scan device u(L,H) c0"], pkg.scan(arrays["u2"], arrays["c0"])) < 1e-12
+        one = results[f"{name}/scan device u(L,)"]
+        assert one.shape == (len(arrays["u1"]), pkg.N) and relative_error(one, pkg.scan(arrays["u1"])) < 1e-12
         low = results[f"{name}/scan float32"]
-        assert low.dtype == np.float32 and _relative(low, pkg.scan(arrays["u2"])) < 1e-5
+        assert low.dtype == np.float32 and relative_error(low, pkg.scan(arrays["u2"])) < 1e-5
+        low = results[f"{name}/scan_variable float32 d(L,H)"]
+        assert low.dtype == np.float32 and low.shape == (*arrays["u2"].shape, pkg.N)
+        assert relative_error(low, pkg.scan_variable(arrays["u2"], arrays["d2"])) < 1e-5
         assert str(results[f"{name}/raises nan u"]).startswith("ValueError: u must be finite")
         assert str(results[f"{name}/raises bad c0"]).startswith("ValueError: c0 must have shape")
         assert str(results[f"{name}/raises delta <= 0"]).startswith("ValueError: delta must be > 0")
 
 
-PTX_SCRIPT = """
-import importlib, sys, types as pytypes
-sys.path.insert(0, sys.argv[1])
-from numba import cuda, types
-import numba.cuda.dispatcher as dispatcher
-dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=(9, 0))
-f64 = types.float64
-a1, a2, a3 = types.Array(f64, 1, "C"), types.Array(f64, 2, "C"), types.Array(f64, 3, "C")
-for name in sys.argv[2:]:
-    module = importlib.import_module(name + "._cuda")
-    namespace = module.kernels(cuda)
-    for kernel_name, function in module._KERNELS:
-        for dtype in (types.float32, f64):
-            u, out = types.Array(dtype, 2, "C"), types.Array(dtype, 3, "C")
-            if kernel_name == "_scan_fixed_kernel":
-                sig = (u, a3, a2, a1, a2, out, a2, types.boolean)
-            else:
-                sig = (u, a2, types.int64, a1, a1, a1, a1, a1, a2, a2, a2, out, a2, types.boolean)
-            ptx, _ = cuda.compile_ptx(module._rebind(function, namespace), sig, cc=(9, 0))
-            assert ".entry" in ptx
-            print(name, kernel_name, dtype, "ok")
-"""
+# the bank kernels' arguments, as helpers.compile_ptx spells them:
+# fixed step (u, A, B, lower, c0, out, final, keep);
+# per step (u, delta, per_channel, codes, parameters, nodes, weights, sqrtw, V, table, c0, out, final, keep)
+PTX_SIGNATURES = {"_scan_fixed_kernel": "u a3 a2 a1 a2 out a2 bool",
+                  "_scan_steps_kernel": "u a2 i64 a1 a1 a1 a1 a1 a2 a2 a2 out a2 bool"}
 
 
 @pytest.mark.slow
 def test_cuda_kernels_compile_to_ptx(tmp_path, mixed):
     """The real CUDA target (not the simulator) types and lowers the bank kernels, without a GPU."""
-    home = next((str(c) for c in [os.environ.get("CUDA_HOME"), *sorted(Path("/usr/local").glob("cuda*"))]
-                 if c and (Path(c) / "nvvm" / "libdevice").is_dir()), None)
+    home = cuda_home()
     if home is None:
         pytest.skip("no CUDA toolkit (libnvvm, libdevice) found")
-    script = tmp_path / "compile_ptx.py"
-    script.write_text(PTX_SCRIPT)
-    out = subprocess.run([sys.executable, "-W", "ignore", str(script), str(mixed[1]), "bank_mixed"],
-                         capture_output=True, text=True, timeout=600, env=dict(os.environ, CUDA_HOME=home))
+    out = compile_ptx(mixed[1], ["bank_mixed"], PTX_SIGNATURES, home)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.count(" ok") == 4
 
@@ -419,9 +384,9 @@ def test_cuda_kernels_compile_to_ptx(tmp_path, mixed):
 def test_regeneration_is_byte_identical_and_every_file_has_the_header(tmp_path, mixed):
     _, folder, models = mixed
     spec = build_bank_spec(models, MIXED["delta"], "bank_mixed")
-    first = _files(folder / "bank_mixed")
+    first = file_bytes(folder / "bank_mixed")
     path, again = export_bank([m.warp for m in models], models[0].basis, MIXED["delta"], "bank_mixed", tmp_path)
-    assert again.hash == spec.hash and _files(path) == first and is_generated(path)
+    assert again.hash == spec.hash and file_bytes(path) == first and is_generated(path)
     assert render_bank(spec) == render_bank(again)
     assert sorted(first) == [MARKER, "__init__.py", "_basis.py", "_checks.py", "_cpu.py", "_cuda.py", "_data.py",
                              "_lag_dilation.py", "_lag_translation.py"]

@@ -38,8 +38,12 @@ import sympy as sp
 import symderive as sd
 from symderive.inputs.specs import parse_basis, parse_warp
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 GENERATED = REPO / "generated"
+sys.path.insert(0, str(HERE))
+from helpers import relative_error  # noqa: E402  (max |c - ref| / max |ref|; numpy only)
+
 PREC = 256                         # bits of the ball-arithmetic references
 FIXED_RTOL = 1e-10                 # float64 scans against the float64 reference loop
 VARIABLE_RTOL = 1e-10
@@ -106,12 +110,6 @@ def model(name):
 
 
 # ---------------------------------------------------------------------- references
-
-
-def relative_error(c, ref) -> float:
-    """``max |c - ref| / max |ref|``."""
-    ref = np.asarray(ref, dtype=np.float64)
-    return float(np.max(np.abs(np.asarray(c, dtype=np.float64) - ref)) / np.max(np.abs(ref)))
 
 
 def report(label, error):

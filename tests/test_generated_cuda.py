@@ -4,11 +4,13 @@ The simulator has to be chosen (``NUMBA_ENABLE_CUDASIM=1``) before numba is impo
 runs in a child process (``tests/cuda_sim_runner.py``) and the rest of the suite is unaffected; the
 test fails if that process fails. The CPU side runs here, with the same calls
 (``cuda_sim_runner.calls``): ``scan_cuda``, ``scan_final_cuda`` and ``scan_variable_cuda`` must equal
-``scan``, ``scan_final`` and ``scan_variable`` to 1e-12 (relative, float64) for u of shape (L,) and
-(L, H), host arrays in (and once a device array), for every per-step lag form: dilation (exponential
-and the custom warp 2**x), window translation, log-Laguerre, and the time-varying scale warp, plus a
-Fourier model whose ``scan_variable_cuda`` must refuse. Sizes are small (N = 8 and 16, L = 24, H = 3):
-the simulator runs each thread in Python.
+``scan``, ``scan_final`` and ``scan_variable`` to 1e-12 (relative) and 1e-13 (absolute, float64) for u
+of shape (L,) and (L, H), host arrays in (and device arrays of both shapes), for every per-step lag
+form: dilation (exponential and the custom warp 2**x), window translation, log-Laguerre, and the
+time-varying scale warp (from t0 = 1.5 and the default t0 = 0), plus a Fourier model whose
+``scan_variable_cuda`` must refuse. float32 u gives float32 states (``scan_cuda`` and
+``scan_variable_cuda``). Sizes are small (N = 8 and 16, L = 24, H = 3): the simulator runs each
+thread in Python.
 
 On a machine with a CUDA GPU, ``test_real_gpu_matches_cpu`` runs the same comparison on the device.
 """
@@ -16,7 +18,6 @@ On a machine with a CUDA GPU, ``test_real_gpu_matches_cpu`` runs the same compar
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,8 +32,10 @@ REPO = HERE.parent
 GENERATED = REPO / "generated"
 sys.path.insert(0, str(HERE))
 import cuda_sim_runner  # noqa: E402  (imports neither numba nor a package: safe here)
+from helpers import relative_error, run_simulator  # noqa: E402
 
 RTOL = 1e-12
+ATOL = 1e-13                        # float64 states, CUDA (simulator) against CPU
 L, H = 24, 3
 # exported into a temporary folder: name -> (warp SPEC, basis SPEC, N, Delta)
 EXPORTS = {
@@ -70,47 +73,45 @@ def _inputs(pkg, seed):
             "c0": rng.standard_normal((H, pkg.N)), "d1": d1, "d2": d2}
 
 
-def _relative(a, b):
-    b = np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - b)) / np.max(np.abs(b)))
-
-
-def _run_simulator(tmp_path, packages, inputs):
-    """Run cuda_sim_runner in a child process on the simulator; its outputs, or a failed test."""
-    in_path, out_path = tmp_path / "inputs.npz", tmp_path / "outputs.npz"
-    np.savez(in_path, **{f"{name}/{key}": value for name, arrays in inputs.items() for key, value in arrays.items()})
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=os.pathsep.join(
-        [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    targets = [f"{folder}:{name}" for name, (folder, _) in packages.items()]
-    proc = subprocess.run([sys.executable, str(HERE / "cuda_sim_runner.py"), str(in_path), str(out_path), *targets],
-                          env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, (f"the CUDA simulator run failed (exit {proc.returncode}):\n"
-                                  f"{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
-    with np.load(out_path) as stored:
-        return {key: stored[key] for key in stored.files}
+def _close(got, expected, what) -> float:
+    """The relative difference of float64 states, after checking it against RTOL and the absolute one
+    against ATOL."""
+    error = relative_error(got, expected)
+    assert error < RTOL, f"{what}: CUDA (simulator) differs from the CPU kernel by {error:.2e} (relative)"
+    absolute = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - expected)))
+    assert absolute < ATOL, f"{what}: CUDA (simulator) differs from the CPU kernel by {absolute:.2e} (absolute)"
+    return error
 
 
 def test_cuda_simulator_matches_cpu_kernels(tmp_path, packages):
     inputs = {name: _inputs(pkg, seed) for seed, (name, (_, pkg)) in enumerate(packages.items())}
-    results = _run_simulator(tmp_path, packages, inputs)
+    results = run_simulator(tmp_path, {name: folder for name, (folder, _) in packages.items()}, inputs)
     worst = {}
     for name, (_, pkg) in packages.items():
         arrays = inputs[name]
         extra = {"t0": 1.5} if pkg.A is None else {}
+        variable = name != "cudasim_fourier_n3"
         labels = []
         for label, call in cuda_sim_runner.calls(pkg, arrays, "cpu"):
             expected = call()
             got = results[f"{name}/{label}"]
             assert got.shape == expected.shape and got.dtype == expected.dtype, (name, label)
-            error = _relative(got, expected)
-            assert error < RTOL, f"{name} {label}: CUDA (simulator) differs from the CPU kernel by {error:.2e}"
-            worst[name] = max(worst.get(name, 0.0), error)
+            worst[name] = max(worst.get(name, 0.0), _close(got, expected, f"{name} {label}"))
             labels.append(label)
-        assert any(label.startswith("scan_variable") for label in labels) == (name != "cudasim_fourier_n3")
+        assert any(label.startswith("scan_variable") for label in labels) == variable
+        assert ("scan u(L,H) c0 t0=0" in labels) == (pkg.A is None), name
         expected = pkg.scan(arrays["u2"], arrays["c0"], **extra)
-        assert _relative(results[f"{name}/scan device u(L,H) c0"], expected) < RTOL, name
+        _close(results[f"{name}/scan device u(L,H) c0"], expected, f"{name} scan device u(L,H) c0")
+        got = results[f"{name}/scan device u(L,)"]
+        assert got.shape == (L, pkg.N) and got.dtype == np.float64, name
+        _close(got, pkg.scan(arrays["u1"]), f"{name} scan device u(L,)")
         got32 = results[f"{name}/scan float32"]
-        assert got32.dtype == np.float32 and _relative(got32, pkg.scan(arrays["u2"])) < 1e-5, name
+        assert got32.dtype == np.float32 and relative_error(got32, pkg.scan(arrays["u2"])) < 1e-5, name
+        assert (f"{name}/scan_variable float32 d(L,H)" in results) == variable, name
+        if variable:
+            got32 = results[f"{name}/scan_variable float32 d(L,H)"]
+            assert got32.dtype == np.float32 and got32.shape == (L, H, pkg.N), name
+            assert relative_error(got32, pkg.scan_variable(arrays["u2"], arrays["d2"])) < 1e-5, name
         raised = {label: str(results[f"{name}/raises {label}"]) for label in ("int u", "nan u", "bad c0", "delta <= 0")}
         assert raised["int u"].startswith("TypeError: u must be") and "int" in raised["int u"], raised
         assert raised["nan u"].startswith("ValueError: u must be finite"), raised
@@ -140,4 +141,4 @@ def test_real_gpu_matches_cpu(packages):
         arrays = _inputs(pkg, seed)
         for (label, cpu), (_, gpu) in zip(cuda_sim_runner.calls(pkg, arrays, "cpu"),
                                           cuda_sim_runner.calls(pkg, arrays, "cuda")):
-            assert _relative(gpu(), cpu()) < RTOL, (name, label)
+            assert relative_error(gpu(), cpu()) < RTOL, (name, label)

@@ -4,19 +4,18 @@ Rendering: deterministic text, the two header lines on every file, strict undefi
 and run: one package per per-step lag kind, each checked against an independent reference, never
 the code path that produced it: a plain numpy loop over ``spec.A, spec.B`` for the fixed step, and
 per step ``model.numeric(Delta, "mpmath", dps=40)`` (or ``model.numeric(Delta, t=t)`` for the scale
-warp), certified by symderive's exact route, for ``scan_variable``. The CUDA kernels run under the
-numba simulator in a subprocess (NUMBA_ENABLE_CUDASIM must be set before numba is imported).
+warp), certified by symderive's exact route, for ``scan_variable``. The CUDA kernels are compared
+with the CPU ones on numba's simulator in ``tests/test_generated_cuda.py``; here (slow, needs
+libnvvm) they compile to PTX for the real target.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
-import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import jinja2
@@ -30,6 +29,10 @@ from symderive.codegen import render
 from symderive.codegen.render import TEMPLATE_DIR, render_package, template_context
 from symderive.codegen.spec import build_spec
 from symderive.errors import InputError
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from helpers import compile_ptx, cuda_home  # noqa: E402
 
 RNG = np.random.default_rng(20251218)
 
@@ -297,49 +300,7 @@ def test_importing_a_package_does_not_import_numba_cuda(tmp_path):
     assert out.stdout.strip() == "False"
 
 
-# ---------------------------------------------------------------------- CUDA simulator
-
-
-SIMULATOR_SCRIPT = textwrap.dedent("""
-    import sys
-    import numpy as np
-    sys.path.insert(0, sys.argv[1])
-    from numba import cuda
-    rng = np.random.default_rng(0)
-    for name in sys.argv[2:]:
-        pkg = __import__(name)
-        N = pkg.N
-        u = rng.standard_normal((30, 3))
-        c0 = rng.standard_normal((3, N))
-        errors = [np.abs(pkg.scan_cuda(u, c0) - pkg.scan(u, c0)).max(),
-                  np.abs(pkg.scan_cuda(cuda.to_device(np.ascontiguousarray(u[:, 0]))) - pkg.scan(u[:, 0])).max()]
-        if pkg.METADATA["variable_kind"] is not None:
-            deltas = np.exp(rng.uniform(np.log(1e-5), np.log(0.9), (30, 3)))
-            errors.append(np.abs(pkg.scan_variable_cuda(u, deltas, c0) - pkg.scan_variable(u, deltas, c0)).max())
-            errors.append(np.abs(pkg.scan_variable_cuda(u, deltas[:, 0]) - pkg.scan_variable(u, deltas[:, 0])).max())
-            low = pkg.scan_variable_cuda(u.astype(np.float32), deltas)
-            assert low.dtype == np.float32 and low.shape == (30, 3, N)
-        print(name, max(errors))
-""")
-
-
-def test_cuda_kernels_under_the_simulator(tmp_path):
-    names = []
-    for name, warp, basis, delta in [("sim_legs", sd.warps.exponential(), sd.bases.legendre(8), "1/100"),
-                                     ("sim_lagt", sd.warps.exponential(), sd.bases.laguerre(6), "1/100"),
-                                     ("sim_scale", sd.warps.scale(), sd.bases.legendre(6), None)]:
-        write_package(tmp_path, spec_of(warp, basis, delta, name))
-        names.append(name)
-    script = tmp_path / "run_simulator.py"
-    script.write_text(SIMULATOR_SCRIPT)
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
-    out = subprocess.run([sys.executable, str(script), str(tmp_path), *names], capture_output=True, text=True,
-                         timeout=600, env=env)
-    assert out.returncode == 0, out.stderr[-3000:]
-    lines = out.stdout.split("\n")
-    for name in names:
-        (line,) = [x for x in lines if x.startswith(name + " ")]
-        assert float(line.split()[1]) < 1e-13, line
+# ---------------------------------------------------------------------- CUDA
 
 
 def test_cuda_functions_explain_a_missing_gpu(packages):
@@ -368,42 +329,17 @@ def test_scan_variable_large_N_against_mpmath(packages, name, warp, basis, high)
     assert relative_error(pkg.scan_variable(u, deltas), mpmath_steps(model, deltas, u)) < 1e-11
 
 
-PTX_SCRIPT = textwrap.dedent("""
-    import importlib, sys, types as pytypes
-    sys.path.insert(0, sys.argv[1])
-    from numba import cuda, types
-    import numba.cuda.dispatcher as dispatcher
-    # device functions compile for "the current device"; name one, since none is needed for PTX
-    dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=(9, 0))
-    f64 = types.float64
-    a1, a2 = types.Array(f64, 1, "C"), types.Array(f64, 2, "C")
-    for name in sys.argv[2:]:
-        module = importlib.import_module(name + "._cuda")
-        namespace = module.kernels(cuda)
-        for kernel_name, function in module._KERNELS:
-            for dtype in (types.float32, f64):
-                u, out = types.Array(dtype, 2, "C"), types.Array(dtype, 3, "C")
-                if kernel_name == "_scan_fixed_kernel":
-                    sig = (u, a2, a1, a2, out, a2, types.boolean)
-                else:
-                    sig = (u, a2, types.int64, f64, a1, a1, a1, a2, a2, a2, out, a2, types.boolean)
-                ptx, _ = cuda.compile_ptx(module._rebind(function, namespace), sig, cc=(9, 0))
-                assert ".entry" in ptx
-                print(name, kernel_name, dtype, "ok")
-""")
-
-
-def _cuda_home():
-    for candidate in [os.environ.get("CUDA_HOME"), *sorted(Path("/usr/local").glob("cuda*"))]:
-        if candidate and (Path(candidate) / "nvvm" / "libdevice").is_dir():
-            return str(candidate)
-    return None
+# the kernels' arguments, as helpers.compile_ptx spells them:
+# fixed step (u, A, B, c0, out, final, keep);
+# per step (u, delta, per_channel, t0, nodes, weights, sqrtw, V, table, c0, out, final, keep)
+PTX_SIGNATURES = {"_scan_fixed_kernel": "u a2 a1 a2 out a2 bool",
+                  "_scan_steps_kernel": "u a2 i64 f64 a1 a1 a1 a2 a2 a2 out a2 bool"}
 
 
 @pytest.mark.slow
 def test_cuda_kernels_compile_to_ptx(tmp_path):
     """The real CUDA target (not the simulator) types and lowers every kernel, without a GPU (needs libnvvm)."""
-    home = _cuda_home()
+    home = cuda_home()
     if home is None:
         pytest.skip("no CUDA toolkit (libnvvm, libdevice) found")
     names = []
@@ -413,9 +349,6 @@ def test_cuda_kernels_compile_to_ptx(tmp_path):
                                      ("ptx_fourier", sd.warps.exponential(), sd.bases.fourier(3), "1/100")]:
         write_package(tmp_path, spec_of(warp, basis, delta, name))
         names.append(name)
-    script = tmp_path / "compile_ptx.py"
-    script.write_text(PTX_SCRIPT)
-    out = subprocess.run([sys.executable, "-W", "ignore", str(script), str(tmp_path), *names], capture_output=True,
-                         text=True, timeout=600, env=dict(os.environ, CUDA_HOME=home))
+    out = compile_ptx(tmp_path, names, PTX_SIGNATURES, home)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.count(" ok") == 2 * 6  # 2 dtypes x (fixed: legs, legt, fourier; per-step: legs, legt, scale)
