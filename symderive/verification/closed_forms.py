@@ -405,22 +405,29 @@ def compile_expression(expr: sp.Expr, symbols=(N_SYM, K_SYM)):
 
 # --------------------------------------------------------------------------- the check
 
-def check_closed_form(cf: ClosedForm, model, max_mismatches: int = 5) -> dict:
+def check_closed_form(cf: ClosedForm, model, max_mismatches: int = 5, *, derived=None) -> dict:
     """Compare ``cf`` with the derived generator of ``model`` exactly, for every ``n, k < model.N``.
+
+    ``derived`` is ``(A_gen rows, B_gen)`` of ``model`` as :func:`~.derived.generator_exact` returns
+    them, when the caller has them already (:func:`.verify.verify` does); by default they are computed here.
 
     Each basis built in is *nested*: its first ``N'`` functions do not depend on ``N``, so ``A_gen`` at
     any ``N' <= N`` is the leading ``N' x N'`` block of ``A_gen`` at ``N`` (and ``B_gen`` the leading
     entries): a check at ``N`` covers every ``N' <= N``.
 
     Returns ``{"N", "checked_entries", "mismatches", "mismatch_count", "ok", "seconds",
-    "derive_seconds", "evaluate_seconds"}``; ``mismatches`` lists up to ``max_mismatches`` tuples
+    "derive_seconds", "evaluate_seconds"}`` (``derive_seconds`` counts only a derivation done here);
+    ``mismatches`` lists up to ``max_mismatches`` tuples
     ``(n, k, formula_value, derived_value)`` (``k`` is None for an entry of ``B_gen``; a formula that
     cannot be evaluated exactly at an entry reports the error text as its value).
     """
     from .derived import generator_exact
 
     t0 = time.perf_counter()
-    A_d, B_d, _route = generator_exact(model)
+    if derived is None:
+        A_d, B_d, _route = generator_exact(model)
+    else:
+        A_d, B_d = derived
     t1 = time.perf_counter()
     fA = compile_expression(cf.A, (N_SYM, K_SYM))
     fB = compile_expression(cf.B, (N_SYM,))

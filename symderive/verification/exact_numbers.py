@@ -230,7 +230,6 @@ class Exact:
 
 
 ZERO = Exact()
-ONE = Exact.rational(1)
 
 
 def _coerce(value) -> Exact:

@@ -54,9 +54,6 @@ class Family:
         extra = ",".join(f"{k}={sp.sstr(v)}" for k, v in self.params if v != 1)
         return self.name + (":" + extra if extra else "")
 
-    def param(self, key: str) -> sp.Expr:
-        return dict(self.params)[key]
-
     def matrices(self, N: int) -> tuple[list[list[Exact]], list[Exact]]:
         """``(A rows, B)`` of size ``N`` as exact normal forms."""
         if not isinstance(N, int) or N < 1:
@@ -84,8 +81,8 @@ def _scaled(A, B, a: Exact, b: Exact):
     return A, B
 
 
-def _legs(N, p, rate_key="rate"):
-    r = p.get(rate_key, Exact.rational(1))
+def _legs(N, p):
+    r = p.get("rate", Exact.rational(1))
     s = [_sqrt_odd(i) for i in range(N)]
     A = [[(-(s[i] * s[j]) if i > j else (Exact.rational(-(i + 1)) if i == j else Exact()))
           for j in range(N)] for i in range(N)]

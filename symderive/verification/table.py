@@ -8,7 +8,7 @@ from ..errors import DerivationError, InputError
 from ..inputs.specs import parse_basis, parse_warp
 from .equivalence import EQUIVALENT
 from .families import default_families
-from .verify import verify
+from .verify import exact_generator, family_matrices, verify_derived
 
 BUILTIN_WARPS = ("exponential", "linear", "scale")
 BUILTIN_BASES = ("legendre", "laguerre", "fourier")
@@ -18,25 +18,47 @@ def equivalence_table(N: int) -> dict:
     """``{"N", "families", "rows": [{"warp", "basis", "cells": {family: cell}}], "seconds"}``.
 
     A cell is ``{"verdict": ..., "transformation": ...}`` or ``{"verdict": None, "note": why}`` when no
-    verdict exists (no generator, or the family is not defined at this N)."""
+    verdict exists (no generator, or the family is not defined at this N). Each family's matrices are
+    built once, and each warp x basis pair is derived once for its whole row."""
     start = time.perf_counter()
     families = default_families()
+    matrices = {}
+    for fam in families:
+        try:
+            matrices[fam.spec] = family_matrices(fam, N)
+        except InputError as exc:
+            matrices[fam.spec] = exc
     rows = []
     for warp_spec in BUILTIN_WARPS:
         for basis_spec in BUILTIN_BASES:
             warp, basis = parse_warp(warp_spec), parse_basis(basis_spec, N)
-            cells = {}
-            for fam in families:
-                try:
-                    cert = verify(warp, basis, fam, details=False)
-                    cells[fam.spec] = {"verdict": cert.verdict, "transformation": cert.transformation}
-                except DerivationError as exc:
-                    cells[fam.spec] = {"verdict": None, "note": f"no exact generator: {exc}"}
-                except InputError as exc:
-                    cells[fam.spec] = {"verdict": None, "note": str(exc)}
+            try:
+                generator = exact_generator(warp, basis)
+            except (DerivationError, InputError) as exc:
+                generator = exc  # no verdict in this row: every cell carries the note
+            cells = {fam.spec: _cell(warp, basis, fam, generator, matrices[fam.spec]) for fam in families}
             rows.append({"warp": warp.spec, "basis": basis.spec, "cells": cells})
     return {"N": N, "families": [f.spec for f in families], "rows": rows,
             "seconds": round(time.perf_counter() - start, 3)}
+
+
+def _cell(warp, basis, fam, generator, matrices) -> dict:
+    """One cell; ``generator`` and ``matrices`` are the row's and the column's results or their errors
+    (the generator's error comes first, as when :func:`.verify.verify` derives before building the family)."""
+    for failed in (generator, matrices):
+        if isinstance(failed, Exception):
+            return _no_verdict(failed)
+    try:
+        cert = verify_derived(warp, basis, fam, generator, matrices, details=False)
+    except (DerivationError, InputError) as exc:
+        return _no_verdict(exc)
+    return {"verdict": cert.verdict, "transformation": cert.transformation}
+
+
+def _no_verdict(exc: Exception) -> dict:
+    if isinstance(exc, DerivationError):
+        return {"verdict": None, "note": f"no exact generator: {exc}"}
+    return {"verdict": None, "note": str(exc)}
 
 
 def _cell_text(cell: dict) -> str:

@@ -25,10 +25,10 @@ import sympy as sp
 from .. import __version__
 from .._limits import SymbolicTimeout, time_limit
 from ..derivation.model import derive
-from ..errors import DerivationError, InputError
+from ..errors import DerivationError
 from . import closed_forms, proofs
 from .derived import generator_exact
-from .equivalence import IDENTICAL, NOT_EQUIVALENT, compare, exact_rank
+from .equivalence import NOT_EQUIVALENT, compare, exact_rank
 from .exact_numbers import NotExact
 from .families import Family
 from .structure import decide_structure
@@ -74,6 +74,47 @@ def _timed(timings: dict, key: str, fn, *args, **kwargs):
         timings[key] = round(time.perf_counter() - start, 3)
 
 
+@dataclass(frozen=True)
+class ExactGenerator:
+    """The derived generator of one warp x basis pair, computed once and shared by every family."""
+
+    model: object
+    A: list
+    B: list
+    route: str
+    seconds: float  # time of the exact conversion (the ``derive_generator`` timing)
+
+
+@dataclass(frozen=True)
+class FamilyMatrices:
+    """A family's exact matrices at one N, computed once and shared by every warp x basis pair."""
+
+    A: list
+    B: list
+    seconds: float  # the ``family_matrices`` timing
+
+
+def exact_generator(warp, basis) -> ExactGenerator:
+    """Derive ``warp x basis`` and convert its generator to exact normal form (step 1).
+
+    Raises :class:`DerivationError` when the generator has no exact form (then no verdict is possible)."""
+    model = derive(warp, basis)
+    start = time.perf_counter()
+    try:
+        A, B, route = generator_exact(model)
+    except NotExact as exc:
+        raise DerivationError(f"the generator of {warp.spec} x {basis.spec} is not in exact normal form ({exc}); "
+                              "no exact verdict is possible") from None
+    return ExactGenerator(model, A, B, route, round(time.perf_counter() - start, 3))
+
+
+def family_matrices(family: Family, N: int) -> FamilyMatrices:
+    """``family``'s exact matrices at ``N`` (step 2); raises :class:`InputError` where it is not defined."""
+    start = time.perf_counter()
+    AF, BF = family.matrices(N)
+    return FamilyMatrices(AF, BF, round(time.perf_counter() - start, 3))
+
+
 def verify(warp, basis, family: Family, *, details: bool = True, delta=None, t=None) -> Certificate:
     """Exact verdict of ``warp x basis`` against ``family`` at ``N = basis.N`` (module docstring).
 
@@ -81,16 +122,26 @@ def verify(warp, basis, family: Family, *, details: bool = True, delta=None, t=N
     ``delta`` (optional) adds the measured distance of the lag recurrence from ODE discretizations
     (time-varying warps: for the step ``t -> t + delta``, so ``t`` is needed too).
     Raises :class:`DerivationError` when the generator has no exact form (then no verdict is possible).
+
+    Derives the pair and builds the family's matrices, then calls :func:`verify_derived`; callers that
+    compare many pairs with many families (:func:`.table.equivalence_table`) compute each once instead.
     """
+    generator = exact_generator(warp, basis)
+    return verify_derived(warp, basis, family, generator, family_matrices(family, basis.N),
+                          details=details, delta=delta, t=t)
+
+
+def verify_derived(warp, basis, family: Family, generator: ExactGenerator, matrices: FamilyMatrices, *,
+                   details: bool = True, delta=None, t=None) -> Certificate:
+    """:func:`verify` with the generator (:func:`exact_generator`) and the family's matrices at
+    ``basis.N`` (:func:`family_matrices`) already computed; their recorded timings are reported."""
     N = basis.N
-    timings: dict = {}
-    model = derive(warp, basis)
-    try:
-        A, B, route = _timed(timings, "derive_generator", generator_exact, model)
-    except NotExact as exc:
-        raise DerivationError(f"the generator of {warp.spec} x {basis.spec} is not in exact normal form ({exc}); "
-                              "no exact verdict is possible") from None
-    AF, BF = _timed(timings, "family_matrices", family.matrices, N)
+    if len(generator.A) != N or len(matrices.A) != N:
+        raise ValueError(f"verify_derived: the generator ({len(generator.A)}) and the family's matrices "
+                         f"({len(matrices.A)}) must both have N = basis.N = {N} rows")
+    timings: dict = {"derive_generator": generator.seconds, "family_matrices": matrices.seconds}
+    A, B, route, model = generator.A, generator.B, generator.route, generator.model
+    AF, BF = matrices.A, matrices.B
     result = _timed(timings, "compare", compare, A, B, AF, BF)
     inputs = {"warp": warp.spec, "basis": basis.spec, "family": family.spec, "family_title": family.title,
               "family_source": family.source, "convention": family.convention, "N": N, "route": route}
@@ -108,7 +159,7 @@ def verify(warp, basis, family: Family, *, details: bool = True, delta=None, t=N
     cert = Certificate(inputs=inputs, verdict=result.verdict, transformation=result.transformation(),
                        difference=difference, steps=steps, timings=timings)
     if details:
-        _add_closed_form(cert, warp, basis, model, timings)
+        _add_closed_form(cert, warp, basis, model, (A, B), timings)
         _add_structure(cert, model, delta, t, timings)
     timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
     return cert
@@ -151,17 +202,18 @@ def _difference_formula(derived: sp.Expr, published: sp.Expr) -> str:
         return sp.sstr(difference)
 
 
-def _add_closed_form(cert: Certificate, warp, basis, model, timings) -> None:
+def _add_closed_form(cert: Certificate, warp, basis, model, derived, timings) -> None:
+    """The closed form, its exact check against ``derived = (A_gen, B_gen)`` and its proof."""
     start = time.perf_counter()
-    cf = closed_forms.closed_form(warp, basis)
+    cf = closed_forms.closed_form(warp, basis)       # runs the proof: cf.proved_all_n is its verdict
     if cf is None:
         cert.closed_form = {"available": False,
                             "statement": "no closed form in n, k is known to symderive for this pair"}
         timings["closed_form"] = round(time.perf_counter() - start, 3)
         return
-    check = closed_forms.check_closed_form(cf, model)
-    proof = proofs.prove(warp, basis)
-    proved = bool(cf.proved_all_n and proof is not None and proof.proved_all_n and check["ok"])
+    proof = proofs.prove(warp, basis)                  # the same proof, from prove's cache, for its steps
+    check = closed_forms.check_closed_form(cf, model, derived=derived)
+    proved = bool(cf.proved_all_n and check["ok"])
     cert.closed_form = {
         "available": True, "description": cf.description,
         "A_gen[n,k]": sp.sstr(cf.A), "B_gen[n]": sp.sstr(cf.B),
