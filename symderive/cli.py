@@ -22,6 +22,17 @@ step (omit it for the time-varying scale warp). Several ``--warp`` make one *ban
 with the same basis and ``N`` at the same ``--delta``, the states concatenated (block-diagonal ``A``);
 its JSON adds ``members`` (warp, N, offset, kind, rate or window).
 
+Every subcommand takes ``--budget SECONDS`` (the time all symbolic steps of the command may take
+together, default ``SYMDERIVE_BUDGET`` or 10; when it is spent the numeric route takes over and the
+output says so), ``--quiet`` (no progress bars; bars appear on stderr for steps longer than 2 s) and
+``--no-cache`` (do not read or write the derivation cache on disk, :mod:`symderive.cache`).
+
+Floats come from the numeric route whenever the exact linear-algebra route does not apply
+(quadrature, no symbolic step); ``matrices`` reports ``routes``, the warp's ``support`` and, for
+numeric routes, ``precision`` (working decimal digits) and ``error_estimate`` (normwise relative).
+With ``--exact`` it also derives exact entries; where there is no exact route it says so in one line on
+stderr (and in ``notes``) and gives the numeric result.
+
 Exit status: 0 on success (``verify``: identical or equivalent, or the ``--all`` table), 1 for
 ``not-equivalent`` or when a derivation route fails, 2 for bad input (one line on stderr, no traceback). ``SYMDERIVE_DEBUG=1`` shows tracebacks of unexpected errors.
 """
@@ -29,22 +40,23 @@ Exit status: 0 on success (``verify``: identical or equivalent, or the ``--all``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import sys
 
-import numpy as np
-import sympy as sp
-
-from . import __version__
-from .derivation.model import derive
+# Only light modules at import time: the engine (SymPy, flint, numpy) loads inside the commands, so that
+# --help and a cache hit answer without it (about 0.1 s instead of 1 s).
+from . import __version__, cache, progress
+from ._limits import active_budget, budget, check_seconds
 from .errors import DerivationError, InputError
-from .inputs import bases
-from .inputs.specs import _BASIS_HELP, _WARP_HELP, parse_basis, parse_warp
-from .verification.equivalence import NOT_EQUIVALENT
-from .verification.families import _FAMILY_HELP, parse_family
-from .verification.table import equivalence_table, table_markdown
-from .verification.verify import verify
+from .inputs.spec_text import BASIS_HELP as _BASIS_HELP
+from .inputs.spec_text import FAMILY_HELP as _FAMILY_HELP
+from .inputs.spec_text import WARP_HELP as _WARP_HELP
+from .inputs.spec_text import canonical
+
+ROUTE_QUADRATURE = "numeric-quadrature"   # symderive.derivation.quadrature.ROUTE (checked in the tests)
 
 
 class _StoreOnce(argparse.Action):
@@ -78,7 +90,7 @@ def _positive_float(text: str, flag: str = "--delta") -> float:
         value = float(text)
     except ValueError:
         raise InputError(f"{flag} must be a number, got {text!r}") from None
-    if not np.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise InputError(f"{flag} must be a finite number > 0, got {text!r}")
     return value
 
@@ -127,6 +139,15 @@ def _add_model_arguments(parser, required=True, repeat_warp=False) -> None:
     parser.add_argument("--N", required=True, type=str, help="number of basis functions (>= 1)")
 
 
+def _add_run_arguments(parser) -> None:
+    """``--budget``, ``--quiet`` and ``--no-cache``, shared by every subcommand."""
+    parser.add_argument("--budget", type=str, metavar="SECONDS",
+                        help="seconds for all symbolic steps together (default: SYMDERIVE_BUDGET or 10); "
+                             "when spent, the numeric route takes over")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the derivation cache")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symderive", description="Exact lag-operator state space models.")
     parser.add_argument("--version", action="version", version=f"symderive {__version__}")
@@ -137,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--time", type=str, help="current time t > 0 (time-varying warps: step t -> t + Delta)")
     mat.add_argument("--exact", action="store_true", help="add the exact entries as strings")
     mat.add_argument("--format", choices=("json", "text"), default="json")
+    _add_run_arguments(mat)
     ver = sub.add_parser("verify", help="exact verdict against a published HiPPO family, with a certificate")
     _add_model_arguments(ver, required=False)     # not needed with --all
     ver.add_argument("--against", help=_FAMILY_HELP)
@@ -145,16 +167,19 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--time", type=str, help="with --delta, for time-varying warps: the step t -> t + Delta")
     ver.add_argument("--certificate", type=str, metavar="PREFIX", help="write PREFIX.json and PREFIX.md")
     ver.add_argument("--format", choices=("json", "markdown"), default="json")
+    _add_run_arguments(ver)
     exp = sub.add_parser("export", help="write an importable package with Numba CPU and CUDA kernels")
     _add_model_arguments(exp, repeat_warp=True)
     exp.add_argument("--delta", type=str, help="fixed step Delta > 0 (not for the time-varying scale warp)")
     exp.add_argument("--name", required=True, help="package name (a Python identifier)")
     exp.add_argument("--out", required=True, help="existing folder to write the package into")
+    _add_run_arguments(exp)
     return parser
 
 
 def run_export(args) -> dict:
     from .codegen.export import export
+    from .inputs.specs import parse_basis, parse_warp
     if len(args.warp) > 1:
         return run_export_bank(args)
     N = _int(args.N)
@@ -176,6 +201,7 @@ def run_export(args) -> dict:
 def run_export_bank(args) -> dict:
     """``symderive export`` with several ``--warp``: one bank package (members in the order given)."""
     from .codegen.export import export_bank
+    from .inputs.specs import parse_basis, parse_warp
     N = _int(args.N)
     warps = [parse_warp(spec) for spec in args.warp]
     basis = parse_basis(args.basis, N)
@@ -190,44 +216,90 @@ def run_export_bank(args) -> dict:
             "N": spec.N, "members": members, "basis": spec.members[0].basis, "delta": spec.delta}
 
 
-def _rows(matrix: np.ndarray) -> list:
+def _rows(matrix) -> list:
     return [[float(x) for x in row] for row in matrix]
 
 
-def _exact_rows(matrix: sp.MatrixBase, vector=False) -> list:
+def _exact_rows(matrix, vector=False) -> list:
+    import sympy as sp
     if vector:
         return [sp.sstr(matrix[i, 0]) for i in range(matrix.rows)]
     return [[sp.sstr(x) for x in matrix.row(i)] for i in range(matrix.rows)]
 
 
+def _numeric_fields(out: dict, which: str, pair) -> None:
+    """Record a result's route, and for numeric routes its working precision and error estimate."""
+    out["routes"][which] = pair.route
+    if pair.route == ROUTE_QUADRATURE:
+        out.setdefault("precision", {})[which] = pair.dps
+        out.setdefault("error_estimate", {})[which] = pair.error_estimate
+
+
+def _matrices_cache_key(args, N: int) -> str:
+    """The command-line cache key: canonical specs (parsed, not validated) and every option that matters."""
+    return cache.key("matrices", {"warp": canonical(args.warp, "warp"), "basis": canonical(args.basis, "basis"), "N": N,
+                                  "delta": args.delta and args.delta.strip(), "time": args.time and args.time.strip(),
+                                  "exact": bool(args.exact), "budget": args.budget})
+
+
 def run_matrices(args) -> dict:
     N = _int(args.N)
+    name = _matrices_cache_key(args, N)
+    stored = cache.load(name)
+    if stored is not None:
+        for note in stored.get("notes", []):
+            print(f"symderive: note: {note}", file=sys.stderr)
+        return stored
+    from .derivation.model import derive
+    from .inputs.specs import parse_basis, parse_warp
     warp = parse_warp(args.warp)
     basis = parse_basis(args.basis, N)
     delta, t = _step_options(args, warp)
     model = derive(warp, basis)
-    A_gen, B_gen = model.numeric_generator()
-    out = {"N": model.N, "warp": warp.spec, "basis": basis.spec,
-           "A_gen": _rows(A_gen), "B_gen": [float(x) for x in B_gen],
-           "routes": {"generator": model.generator_route}}
+    A_gen, B_gen = gen = model.numeric_generator()
+    out = {"N": model.N, "warp": warp.spec, "basis": basis.spec, "support": warp.support,
+           "A_gen": _rows(A_gen), "B_gen": [float(x) for x in B_gen], "routes": {}}
+    _numeric_fields(out, "generator", gen)
     if delta is not None:
         A, B = pair = model.numeric(delta, t=t)
         out.update({"delta": float(delta), "A": _rows(A), "B": [float(x) for x in B]})
-        out["routes"]["lag"] = pair.route
+        _numeric_fields(out, "lag", pair)
         if t is not None:
             out["time"] = float(t)
+    notes = []
     if args.exact:
-        out["A_gen_exact"] = _exact_rows(model.A_gen)
-        out["B_gen_exact"] = _exact_rows(model.B_gen, vector=True)
+        try:
+            out["A_gen_exact"] = _exact_rows(model.A_gen)
+            out["B_gen_exact"] = _exact_rows(model.B_gen, vector=True)
+            out["routes"]["generator_exact"] = model.generator_route
+        except DerivationError as exc:
+            notes.append(f"no exact generator: {exc}")
         if delta is not None:
             exact_pair = model.lag(delta, t=t)
-            out["A_exact"] = _exact_rows(exact_pair.A)
-            out["B_exact"] = _exact_rows(exact_pair.B, vector=True)
+            if exact_pair.route == ROUTE_QUADRATURE:
+                notes.append(f"no exact lag matrices ({exact_pair.note}); the numeric ones are given")
+            else:
+                out["A_exact"] = _exact_rows(exact_pair.A)
+                out["B_exact"] = _exact_rows(exact_pair.B, vector=True)
+                out["routes"]["lag_exact"] = exact_pair.route
+    if notes:
+        out["notes"] = notes
+        for note in notes:
+            print(f"symderive: note: {note}", file=sys.stderr)
+    spent = active_budget()
+    if spent is None or not spent.spent:     # a fallback taken because time ran out is not remembered
+        cache.store(name, out)
     return out
 
 
 def run_verify(args) -> tuple[str, int]:
     """``(printed output, exit status)`` of ``symderive verify``."""
+    from .inputs import bases
+    from .inputs.specs import parse_basis, parse_warp
+    from .verification.equivalence import NOT_EQUIVALENT
+    from .verification.families import parse_family
+    from .verification.table import equivalence_table, table_markdown
+    from .verification.verify import verify
     N = _int(args.N)
     if args.all:
         if args.warp or args.basis or args.against or args.certificate or args.delta:
@@ -264,6 +336,8 @@ def run_verify(args) -> tuple[str, int]:
 
 
 def _text(out: dict) -> str:
+    import numpy as np
+    import sympy as sp
     lines = [f"warp {out['warp']}  x  basis {out['basis']}  (N = {out['N']})",
              "routes: " + ", ".join(f"{k}: {v}" for k, v in out["routes"].items()), ""]
     np.set_printoptions(linewidth=120, precision=6, suppress=True)
@@ -276,18 +350,34 @@ def _text(out: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+@contextlib.contextmanager
+def _settings(quiet: bool, no_cache: bool):
+    """``--quiet`` and ``--no-cache`` for one command (restored afterwards, for callers of :func:`main`)."""
+    was_quiet, was_cached = progress.is_quiet(), cache.is_enabled()
+    progress.set_quiet(was_quiet or quiet)
+    cache.set_enabled(was_cached and not no_cache)
+    try:
+        yield
+    finally:
+        progress.set_quiet(was_quiet)
+        cache.set_enabled(was_cached)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command == "verify":
-            printed, status = run_verify(args)
-            print(printed.rstrip("\n"))
-            return status
-        if args.command == "export":
-            print(json.dumps(run_export(args)))
-            return 0
-        out = run_matrices(args)
+        if args.budget is not None:
+            args.budget = check_seconds(args.budget, "--budget")
+        with _settings(quiet=args.quiet, no_cache=args.no_cache), budget(args.budget):
+            if args.command == "verify":
+                printed, status = run_verify(args)
+                print(printed.rstrip("\n"))
+                return status
+            if args.command == "export":
+                print(json.dumps(run_export(args)))
+                return 0
+            out = run_matrices(args)
     except InputError as exc:
         print(f"symderive: error: {exc}", file=sys.stderr)
         return 2

@@ -47,7 +47,8 @@ def test_exact_adds_strings(capsys):
     assert data["A_gen_exact"][1][0] == "-sqrt(3)/2"
     exact = sp.Matrix([[sp.sympify(x) for x in row] for row in data["A_exact"]])  # our own output, trusted text
     assert np.allclose(np.array(exact.evalf(20), dtype=float), data["A"], rtol=0, atol=1e-16)
-    assert data["routes"] == {"generator": "exact-linear-algebra", "lag": "exact-linear-algebra"}
+    assert data["routes"] == {"generator": "exact-linear-algebra", "lag": "exact-linear-algebra",
+                              "generator_exact": "exact-linear-algebra", "lag_exact": "exact-linear-algebra"}
 
 
 def test_scale_warp_needs_time_and_uses_it(capsys):

@@ -138,7 +138,7 @@ def test_a_float_path_cannot_produce_a_verdict(monkeypatch):
     # the warp does not depend on how fast SymPy's solve is on this machine; the short symbolic time
     # limit then applies to the derivation only (the fallback route is what is being tested)
     warp = sd.warps.custom("exp(sinh(x))", inverse="asinh(log(z))")
-    monkeypatch.setattr("symderive._limits.SYMBOLIC_SECONDS", 1.0)
+    monkeypatch.setattr("symderive._limits.DEFAULT_BUDGET", 1.0)
     m = sd.derive(warp, sd.bases.legendre(2))
     with pytest.raises(DerivationError):
         verify(warp, sd.bases.legendre(2), family("legs"), details=False)

@@ -231,11 +231,16 @@ def _scan_layout(spec: KernelSpec) -> dict:
             "row_end": "n + 1" if lower else str(_round_up(N, 4))}
 
 
+def _value_source(spec: KernelSpec) -> str:
+    """Where the rounded matrices come from: certified balls (exact route) or converged quadrature."""
+    return "a certified value" if spec.route == "exact-linear-algebra" else "a quadrature value (two rules agreeing)"
+
+
 def _model_lines(spec: KernelSpec) -> list[str]:
     """The package docstring's description of A and B."""
     if spec.A is not None:
         return [f"A = A_Delta, B = B_Delta at the fixed step DELTA = {_comment_text(spec.delta_exact)}, rounded once",
-                "from a certified value (A_GEN, B_GEN: the continuous generator)."]
+                f"from {_value_source(spec)} (A_GEN, B_GEN: the continuous generator)."]
     return ["A = A_t, B = B_t of the step t -> t + 1 of the time-varying warp, evaluated per step by exact",
             "quadrature (row i of u steps t0 + i -> t0 + i + 1). There are no fixed matrices, so A, B and",
             "DELTA are None, and kernel / conv raise NotImplementedError. A_GEN, B_GEN: the generator at t = 1."]
@@ -318,6 +323,7 @@ def template_context(spec: KernelSpec) -> dict:
         "basis_text": basis,
         "delta_text": delta_text,
         "route_text": _comment_text(spec.route),
+        "value_source": _value_source(spec),
         "basis_description": _basis_description(spec),
         "model_lines": _model_lines(spec),
         "usage_lines": _usage_lines(spec),

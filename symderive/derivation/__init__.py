@@ -1,2 +1,2 @@
-"""Derivation: warps x bases -> exact generators and lag matrices (routes: exact linear algebra,
-symbolic integration, mpmath quadrature)."""
+"""Derivation: warps x bases -> generators and lag matrices (routes: exact linear algebra, the exact
+algebraic route, symbolic integration, numeric quadrature)."""

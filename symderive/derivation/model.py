@@ -5,14 +5,17 @@ A :class:`LagModel` holds
 - ``A_gen``, ``B_gen``: the continuous generator (MATH.md section 3), exact SymPy matrices;
 - ``lag(delta)``: the exact discrete matrices ``A_Delta``, ``B_Delta`` (section 2), for a numeric or
   symbolic ``delta`` (``Delta`` positive);
-- ``numeric(delta, dtype)``: the same rounded once to float64/float32 or to mpmath at a chosen
-  precision, from a certified ball (exact route) or a high-precision value (fallback routes);
+- ``numeric(delta, dtype)`` and ``numeric_generator(dtype)``: floats (or mpmath at a chosen precision)
+  rounded once, from a certified ball on the exact linear-algebra route and from the numeric
+  quadrature route otherwise (no symbolic step; with an error estimate);
 - ``step_matrices(t)`` for the time-varying scale warp: ``A_t``, ``B_t`` for the step ``t -> t + 1``.
 
 Each result records its route: ``exact-linear-algebra`` (polynomial bases whose lag map is affine in
 the basis coordinate; for generators also Fourier bases, through closed-form mode moments, see
-:mod:`~symderive.derivation.trigonometric`), ``symbolic-integration`` or ``mpmath-quadrature``
-(everything else).
+:mod:`~symderive.derivation.trigonometric`), ``exact-algebraic`` (lag maps rational in a root of z,
+:mod:`~symderive.derivation.algebraic`), ``symbolic-integration`` (small N) or ``numeric-quadrature``
+(:mod:`~symderive.derivation.quadrature`). Every public method runs its symbolic steps under one
+budget (:mod:`symderive._limits`); numeric results go through the disk cache (:mod:`symderive.cache`).
 """
 
 from __future__ import annotations
@@ -24,16 +27,18 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .._limits import SymbolicTimeout, time_limit
+from .. import cache
+from .._limits import SymbolicTimeout, active_budget, budget, time_limit
 from ..errors import DerivationError, InputError
 from ..inputs.bases import Basis
 from ..inputs.expressions import symbol
 from ..inputs.warps import DELTA, Warp, _positive_number
-from . import exact, integration, trigonometric
+from . import algebraic, exact, integration, quadrature, trigonometric
 
 ROUTE_EXACT = "exact-linear-algebra"
+ROUTE_ALGEBRAIC = algebraic.ROUTE
 ROUTE_SYMBOLIC = integration.ROUTE_SYMBOLIC
-ROUTE_QUADRATURE = integration.ROUTE_QUADRATURE
+ROUTE_QUADRATURE = quadrature.ROUTE
 Z = symbol("z")
 _Y = sp.Symbol("y", positive=True)
 DEFAULT_DPS = 30
@@ -41,12 +46,19 @@ _MAX_PREC = 1 << 16
 
 
 class LagPair(tuple):
-    """``(A, B)``, with the ``route`` that produced it (and ``dps`` for quadrature)."""
+    """``(A, B)``, with the ``route`` that produced it.
 
-    def __new__(cls, A, B, route, dps=None):
+    Numeric routes also record ``precision`` (working bits), ``dps`` (the same in decimal digits) and
+    ``error_estimate`` (normwise relative: the largest disagreement of two quadrature rules over the
+    largest entry); ``note`` says why an exact route was not taken, when one was asked for."""
+
+    def __new__(cls, A, B, route, dps=None, *, precision=None, error_estimate=None, note=None):
         obj = super().__new__(cls, (A, B))
         obj.route = route
         obj.dps = dps
+        obj.precision = precision
+        obj.error_estimate = error_estimate
+        obj.note = note
         return obj
 
     @property
@@ -56,6 +68,15 @@ class LagPair(tuple):
     @property
     def B(self):
         return self[1]
+
+
+def _within_budget(method):
+    """Run ``method`` under one symbolic budget (:func:`symderive._limits.budget`; an outer one rules)."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with budget():
+            return method(*args, **kwargs)
+    return wrapper
 
 
 def derive(warp: Warp, basis: Basis) -> "LagModel":
@@ -93,12 +114,19 @@ class LagModel:
     def _lag_parameter(self, delta, t) -> sp.Expr:
         cut = self.warp.cutoff(delta, t)
         if self.lag_kind == "dilation":
-            return sp.simplify(cut)
-        if self.lag_kind == "translation":
-            return sp.simplify(1 - cut)
-        return sp.simplify(sp.expand_log(-sp.log(cut), force=True))
+            value = cut
+        elif self.lag_kind == "translation":
+            value = 1 - cut
+        else:
+            value = sp.expand_log(-sp.log(cut), force=True)
+        try:
+            with time_limit():
+                return sp.simplify(value)
+        except SymbolicTimeout:
+            return value     # exact either way; simplifying only tidies it
 
     @functools.cached_property
+    @_within_budget
     def _velocity_polynomial(self):
         """``(c, [r_0, r_1, ...], r1)`` with ``v_y = c sum_r r_r y^r`` and ``v(1) = c r1``, rational r's; or None."""
         form = self.basis.polynomial_form
@@ -136,15 +164,18 @@ class LagModel:
 
     @property
     def generator_route(self) -> str:
+        """The route of the exact generator: exact linear algebra, the algebraic route, symbolic
+        integration, or ``numeric-quadrature`` when it has no exact form (then ``A_gen`` raises)."""
         if self._generator_kind != "integration":
             return ROUTE_EXACT
-        return self._generator_integrals.route
+        exact_result = self._generator_closed
+        return ROUTE_QUADRATURE if exact_result is None else exact_result[2]
 
     def lag_route(self) -> str:
-        """The route ``lag`` takes: exact linear algebra, or the per-entry fallbacks."""
+        """The route ``numeric`` takes: exact linear algebra (certified), or quadrature."""
         if self.lag_kind is not None:
             return ROUTE_EXACT
-        return ROUTE_SYMBOLIC + " or " + ROUTE_QUADRATURE
+        return ROUTE_QUADRATURE
 
     # ------------------------------------------------------------------ generator
 
@@ -163,12 +194,29 @@ class LagModel:
                                        c, sp.Rational(int(r1.p), int(r1.q)))
 
     @functools.cached_property
-    def _generator_integrals(self):
-        sym = self.N <= integration.SYMBOLIC_MAX_N
-        return integration.generator_integrals(self.basis.functions, self.basis.weight, self.warp.velocity(),
-                                               symbolic=sym, dps=DEFAULT_DPS)
+    def _generator_closed(self):
+        """``(A, B, route, note)`` of the exact generator off the linear-algebra route: the algebraic
+        route, else symbolic integration (N <= SYMBOLIC_MAX_N) within the budget; None if neither."""
+        with budget():
+            try:
+                A, B = algebraic.generator(self.warp, self.basis)
+                return sp.ImmutableMatrix(A), sp.ImmutableMatrix(B), ROUTE_ALGEBRAIC
+            except algebraic.NotAlgebraic as exc:
+                reason = str(exc)
+            if self.N <= integration.SYMBOLIC_MAX_N:
+                out = integration.generator_integrals(self.basis.functions, self.basis.weight, self.warp.velocity())
+                if out is not None:
+                    return sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B), ROUTE_SYMBOLIC
+                b = active_budget()
+                reason += "; " + ("symbolic integration stopped: " + b.describe() if b is not None and b.spent
+                                  else "SymPy could not integrate every entry")
+            else:
+                reason += f"; symbolic integration is tried only up to N = {integration.SYMBOLIC_MAX_N}"
+        self._generator_no_closed_form = reason
+        return None
 
     @functools.cached_property
+    @_within_budget
     def _generator(self):
         if self._generator_kind == "fourier":
             return self._generator_fourier
@@ -176,13 +224,12 @@ class LagModel:
             c, A, B = self._generator_exact_core
             form = self.basis.polynomial_form
             return exact.to_sympy(A, form, c), exact.to_sympy(B, form, c, vector=True)
-        out = self._generator_integrals
-        if out.route != ROUTE_SYMBOLIC:
+        out = self._generator_closed
+        if out is None:
             raise DerivationError(
-                f"no closed form for the generator of {self.warp.spec} x {self.basis.spec} at N={self.N}: "
-                f"SymPy could not integrate every entry; use numeric_generator() "
-                f"(mpmath quadrature at {out.dps} digits)")
-        return sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B)
+                f"no closed form for the generator of {self.warp.spec} x {self.basis.spec} at N={self.N} "
+                f"({self._generator_no_closed_form}); use numeric_generator() (quadrature)")
+        return out[0], out[1]
 
     @property
     def A_gen(self) -> sp.ImmutableMatrix:
@@ -194,6 +241,7 @@ class LagModel:
         """Exact ``B_gen`` (N x 1); for the scale warp, at ``t = 1``."""
         return self._generator[1]
 
+    @_within_budget
     def generator(self, t=None):
         """``(A_gen, B_gen)``; for the time-varying scale warp, the generator at time ``t`` (``1/t`` times)."""
         if t is None:
@@ -203,23 +251,33 @@ class LagModel:
         t = _positive_number(t, "t")
         return self.A_gen / t, self.B_gen / t
 
-    def numeric_generator(self, dtype=np.float64, dps: int | None = None):
-        """``(A_gen, B_gen)`` rounded once to ``dtype`` (numpy float) or ``"mpmath"`` at ``dps`` digits."""
-        bits = _target_bits(dtype, dps)
-        if self._generator_kind == "fourier":
-            A, B = self._generator_fourier
-            return _from_mp(A.tolist(), list(B), dtype, dps)
-        if self._generator_kind == "polynomial":
-            c, A, B = self._generator_exact_core
-            form = self.basis.polynomial_form
+    @_within_budget
+    def numeric_generator(self, dtype=np.float64, dps: int | None = None) -> LagPair:
+        """``(A_gen, B_gen)`` rounded once to ``dtype`` (numpy float) or ``"mpmath"`` at ``dps`` digits.
 
-            def compute(prec):
-                with flint.ctx.workprec(prec):
-                    ca = exact.sympy_to_arb(c, prec)
-                    return exact.to_arb(A, form, ca), exact.to_arb(B, form, ca, vector=True)
-            return _certified(compute, bits, dtype, dps)
-        out = self._generator_integrals
-        return _from_mp(out.A, out.B, dtype, dps)
+        Exact linear-algebra route: certified in ball arithmetic, then rounded. Otherwise the numeric
+        quadrature route (:mod:`~symderive.derivation.quadrature`), with its error estimate."""
+        bits = _target_bits(dtype, dps)
+        return self._cached("generator", None, None, dtype, dps, lambda: self._numeric_generator(dtype, dps, bits))
+
+    def _numeric_generator(self, dtype, dps, bits) -> LagPair:
+        with budget():
+            if self._generator_kind == "fourier":
+                A, B = self._generator_fourier
+                A, B = _from_mp(A.tolist(), list(B), dtype, dps)
+                return LagPair(A, B, ROUTE_EXACT)
+            if self._generator_kind == "polynomial":
+                c, A, B = self._generator_exact_core
+                form = self.basis.polynomial_form
+
+                def compute(prec):
+                    with flint.ctx.workprec(prec):
+                        ca = exact.sympy_to_arb(c, prec)
+                        return exact.to_arb(A, form, ca), exact.to_arb(B, form, ca, vector=True)
+                A, B = _certified(compute, bits, dtype, dps)
+                return LagPair(A, B, ROUTE_EXACT)
+        out = quadrature.generator(self.warp, self.basis, bits=bits)
+        return _quadrature_pair(out, dtype, dps, bits)
 
     # ------------------------------------------------------------------ lag matrices
 
@@ -241,6 +299,7 @@ class LagModel:
                              f"got {sp.sstr(d)}")
         return d
 
+    @_within_budget
     def lag(self, delta=DELTA, t=None) -> LagPair:
         """Exact ``(A_Delta, B_Delta)`` (SymPy); ``delta`` a positive number or symbol (default ``Delta``).
 
@@ -258,39 +317,47 @@ class LagModel:
             A, B = exact.lag_core(self.lag_kind, form, ring)
             return LagPair(exact.to_sympy(A, form, ring=ring), exact.to_sympy(B, form, ring=ring, vector=True),
                            ROUTE_EXACT)
-        out = self._lag_integrals(delta, t, symbolic=True, dps=DEFAULT_DPS)
-        if out.route == ROUTE_SYMBOLIC:
-            return LagPair(sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B), ROUTE_SYMBOLIC)
+        with budget():
+            try:
+                A, B = algebraic.lag(self.warp, self.basis, delta, t)
+                return LagPair(sp.ImmutableMatrix(A), sp.ImmutableMatrix(B), ROUTE_ALGEBRAIC)
+            except algebraic.NotAlgebraic as exc:
+                reason = str(exc)
+            if self.N <= integration.SYMBOLIC_MAX_N:
+                out = integration.lag_integrals(self.basis.functions, self.basis.weight,
+                                                self.warp.lag_map(delta, t), self.warp.cutoff(delta, t))
+                if out is not None:
+                    return LagPair(sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B), ROUTE_SYMBOLIC)
+                b = active_budget()
+                reason += "; " + ("symbolic integration stopped: " + b.describe() if b is not None and b.spent
+                                  else "SymPy could not integrate every entry")
+            else:
+                reason += f"; symbolic integration is tried only up to N = {integration.SYMBOLIC_MAX_N}"
         if delta.free_symbols:
             raise DerivationError(
-                f"no closed form for the lag matrices of {self.warp.spec} x {self.basis.spec} at N={self.N}; "
-                "give a numeric delta to get them by mpmath quadrature")
-        A = sp.ImmutableMatrix([[sp.Float(x, DEFAULT_DPS) for x in row] for row in out.A])
-        B = sp.ImmutableMatrix([[sp.Float(x, DEFAULT_DPS)] for x in out.B])
-        return LagPair(A, B, ROUTE_QUADRATURE, dps=DEFAULT_DPS)
+                f"no closed form for the lag matrices of {self.warp.spec} x {self.basis.spec} at N={self.N} "
+                f"({reason}); give a numeric delta to get them by quadrature")
+        pair = self.numeric(delta, dtype="mpmath", dps=DEFAULT_DPS, t=t)
+        A = sp.ImmutableMatrix([[sp.Float(pair.A[i, j], DEFAULT_DPS) for j in range(self.N)] for i in range(self.N)])
+        B = sp.ImmutableMatrix([[sp.Float(pair.B[i], DEFAULT_DPS)] for i in range(self.N)])
+        return LagPair(A, B, ROUTE_QUADRATURE, dps=DEFAULT_DPS, precision=pair.precision,
+                       error_estimate=pair.error_estimate, note=f"no exact route: {reason}")
 
-    def _lag_integrals(self, delta, t, *, symbolic, dps):
-        """Per-entry lag integrals, cached per ``(delta, t, dps)`` so ``numeric`` reuses ``lag``'s work."""
-        key = (delta, t, symbolic, dps)
-        cache = self.__dict__.setdefault("_lag_integral_cache", {})
-        if key not in cache:
-            sym = symbolic and self.N <= integration.SYMBOLIC_MAX_N
-            cache[key] = integration.lag_integrals(self.basis.functions, self.basis.weight,
-                                                   self.warp.lag_map(delta, t), self.warp.cutoff(delta, t),
-                                                   symbolic=sym, dps=dps)
-        return cache[key]
-
+    @_within_budget
     def numeric(self, delta, dtype=np.float64, dps: int | None = None, t=None) -> LagPair:
         """``(A_Delta, B_Delta)`` rounded once to ``dtype`` (numpy float type) or ``"mpmath"`` (``dps`` digits).
 
-        Exact route: evaluated in ball arithmetic at rising precision until every entry is certified
-        to the target, then rounded. Fallback routes: SymPy ``evalf`` of the exact entries, or
-        mpmath quadrature at ``dps + 15`` digits.
+        Exact linear-algebra route: evaluated in ball arithmetic at rising precision until every entry
+        is certified to the target, then rounded. Every other warp x basis: the numeric quadrature route
+        (:mod:`~symderive.derivation.quadrature`; no symbolic step), with its error estimate.
         """
         delta = self._check_delta(delta, t)
         if delta.free_symbols:
             raise InputError("numeric() needs a numeric delta, got a symbol")
         bits = _target_bits(dtype, dps)
+        return self._cached("lag", delta, t, dtype, dps, lambda: self._numeric_lag(delta, t, dtype, dps, bits))
+
+    def _numeric_lag(self, delta, t, dtype, dps, bits) -> LagPair:
         if self.lag_kind is not None:
             s = self._lag_parameter(delta, t)
             form = self.basis.polynomial_form
@@ -303,10 +370,28 @@ class LagModel:
                     return exact.to_arb(A, form), exact.to_arb(B, form, vector=True)
             A, B = _certified(compute, bits, dtype, dps, exact.coefficient_bits(form))
             return LagPair(A, B, ROUTE_EXACT)
-        out = self._lag_integrals(delta, t, symbolic=True, dps=max(dps or 0, DEFAULT_DPS))
-        A, B = _from_mp(out.A, out.B, dtype, dps)
-        return LagPair(A, B, out.route, dps=out.dps)
+        out = quadrature.lag_matrices(self.warp, self.basis, delta, t, bits=bits)
+        return _quadrature_pair(out, dtype, dps, bits)
 
+    def _cached(self, what, delta, t, dtype, dps, compute) -> LagPair:
+        """``compute()`` through the disk cache (:mod:`symderive.cache`), keyed by the canonical inputs."""
+        name = cache.key("numeric", {"warp": self.warp.spec, "basis": self.basis.spec, "N": self.N, "what": what,
+                                     "delta": None if delta is None else sp.srepr(delta),
+                                     "t": None if t is None else sp.srepr(sp.sympify(t)),
+                                     "dtype": _dtype_name(dtype), "dps": dps})
+        stored = cache.load(name)
+        if stored is not None:
+            try:
+                return _decode_pair(stored, dtype, dps)
+            except (KeyError, TypeError, ValueError):
+                pass   # a damaged entry is recomputed and rewritten
+        pair = compute()
+        b = active_budget()
+        if b is None or not b.spent:     # a fallback taken because time ran out is not remembered
+            cache.store(name, _encode_pair(pair))
+        return pair
+
+    @_within_budget
     def lag_factors(self, t=None) -> exact.DilationFactors:
         """Exact ``A_Delta`` for every ``Delta`` as rational factors (dilations only; see
         :class:`~symderive.derivation.exact.DilationFactors`): the form that scales to large N."""
@@ -319,6 +404,7 @@ class LagModel:
         P, WT = exact.dilation_factors(self.basis.polynomial_form)
         return exact.DilationFactors(self._lag_parameter(DELTA, t), self.basis.polynomial_form, P, WT)
 
+    @_within_budget
     def step_matrices(self, t, delta=1, exact_result=True):
         """Per-step ``(A_t, B_t)`` of a time-varying warp for the step ``t -> t + delta``."""
         if not self.warp.time_varying:
@@ -402,9 +488,70 @@ def _from_mp_one(values, dtype, dps, vector=False):
         return np.array([[float(+x) for x in row] for row in values], dtype=dt)
 
 
+def _dtype_name(dtype) -> str:
+    return "mpmath" if isinstance(dtype, str) else np.dtype(dtype).name
+
+
+def _encode_pair(pair: LagPair) -> dict:
+    """A :class:`LagPair` of numbers as JSON text: floats by ``float.hex``, mpmath values by mantissa and
+    exponent (exact round trip)."""
+    def number(x):
+        if isinstance(x, mpmath.mpf):
+            sign, man, exp, _ = x._mpf_          # man_exp alone drops the sign
+            return ["mpf", str(-int(man) if sign else int(man)), int(exp)]
+        return float(x).hex()
+
+    def rows(M):
+        if isinstance(M, np.ndarray):
+            return [[number(x) for x in row] for row in np.atleast_2d(M)] if M.ndim == 2 else [number(x) for x in M]
+        if M.cols == 1 and M is pair.B:
+            return [number(M[i]) for i in range(M.rows)]
+        return [[number(M[i, j]) for j in range(M.cols)] for i in range(M.rows)]
+    return {"A": rows(pair.A), "B": rows(pair.B), "route": pair.route, "dps": pair.dps,
+            "precision": pair.precision, "error_estimate": pair.error_estimate, "note": pair.note}
+
+
+def _decode_pair(stored: dict, dtype, dps) -> LagPair:
+    def number(x):
+        if isinstance(x, list):
+            if x[0] != "mpf":
+                raise ValueError("unknown number tag")
+            man = int(x[1])
+            with mpmath.workprec(max(man.bit_length(), 53) + 8):   # exact: enough bits for the mantissa
+                return mpmath.mpf((man, int(x[2])))
+        return float.fromhex(x)
+    A = [[number(x) for x in row] for row in stored["A"]]
+    B = [number(x) for x in stored["B"]]
+    if isinstance(dtype, str):
+        with mpmath.workdps(dps):
+            A, B = mpmath.matrix(A), mpmath.matrix([[x] for x in B])
+    else:
+        A, B = np.array(A, dtype=np.dtype(dtype)), np.array(B, dtype=np.dtype(dtype))
+    return LagPair(A, B, stored["route"], stored["dps"], precision=stored["precision"],
+                   error_estimate=stored["error_estimate"], note=stored["note"])
+
+
+def _quadrature_pair(out, dtype, dps, bits) -> LagPair:
+    """A :class:`LagPair` from quadrature balls, rounded once (entries below the target's underflow: 0)."""
+    floor = _underflow(dtype, bits)
+    A = _arb_round(out.A, dtype, dps, floor)
+    B = _arb_round(out.B, dtype, dps, floor, vector=True)
+    return LagPair(A, B, ROUTE_QUADRATURE, dps=out.digits, precision=out.precision_bits,
+                   error_estimate=out.error_estimate)
+
+
+def _to_mpf(value, digits: int) -> mpmath.mpf:
+    """The exact SymPy real ``value`` as an mpmath number with ``digits`` significant digits (converted at
+    that precision, not at mpmath's global one)."""
+    if isinstance(value, mpmath.mpf):
+        return value
+    with mpmath.workdps(digits):
+        return mpmath.mpf(sp.N(value, digits))
+
+
 def _from_mp(A, B, dtype, dps):
     """Round exact SymPy or mpmath entries once: exact ones are evaluated 15 digits past the target."""
     digits = max(dps or 0, DEFAULT_DPS) + 15
-    A = [[integration.to_mpf(x, digits) for x in row] for row in A]
-    B = [integration.to_mpf(x, digits) for x in B]
+    A = [[_to_mpf(x, digits) for x in row] for row in A]
+    B = [_to_mpf(x, digits) for x in B]
     return _from_mp_one(A, dtype, dps), _from_mp_one(B, dtype, dps, vector=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 from flint import fmpq
 
-from .._limits import SYMBOLIC_SECONDS, SymbolicTimeout, time_limit
+from .._limits import SymbolicTimeout, active_budget, time_limit
 from ..errors import InputError
 from .expressions import as_expression, symbol
 
@@ -243,8 +243,10 @@ def _integral(expr, w):
         with time_limit():
             return sp.integrate(sp.expand(expr * w), (Z, 0, 1))
     except SymbolicTimeout:
-        raise InputError(f"custom basis: SymPy could not integrate {sp.sstr(expr * w)} on (0, 1] within "
-                         f"{SYMBOLIC_SECONDS:g} s, so the basis cannot be orthonormalized exactly; "
+        b = active_budget()
+        within = f"within the symbolic budget ({b.seconds:g} s)" if b is not None else "within the time limit"
+        raise InputError(f"custom basis: SymPy could not integrate {sp.sstr(expr * w)} on (0, 1] {within}, "
+                         f"so the basis cannot be orthonormalized exactly; "
                          "use functions with elementary integrals (e.g. polynomials)") from None
 
 

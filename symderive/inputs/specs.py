@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from ..errors import InputError
 from . import bases, warps
+from .spec_text import BASIS_HELP as _BASIS_HELP
+from .spec_text import WARP_HELP as _WARP_HELP
 
 _WARP_PARAMS = {"exponential": ("rate",), "linear": ("window",), "scale": ()}
 _BASES = tuple(bases.BUILTIN)
-_WARP_HELP = "exponential[:rate=R], linear[:window=W], scale, or f=EXPR_IN_x[;g=INVERSE_IN_z]"
-_BASIS_HELP = "legendre, fourier, laguerre, or functions=EXPR1;EXPR2;... (in z)"
 
 
 def _check_text(spec, what, valid):
@@ -76,3 +76,4 @@ def parse_basis(spec: str, N: int) -> bases.Basis:
     if spec not in _BASES:
         raise InputError(f"unknown basis {spec!r}; valid: {_BASIS_HELP}")
     return bases.BUILTIN[spec](N)
+

@@ -24,7 +24,7 @@ import functools
 import mpmath
 import sympy as sp
 
-from .._limits import SymbolicTimeout, time_limit
+from .._limits import SymbolicTimeout, active_budget, budget, time_limit
 from ..errors import InputError
 from .expressions import as_expression, parse_expression, symbol
 
@@ -75,6 +75,11 @@ class Warp:
         """Largest admissible step (the window length for finite windows, else ``oo``)."""
         return sp.oo
 
+    @property
+    def support(self) -> str:
+        """The part of the history the warp maps onto (0, 1], relative to the present."""
+        raise NotImplementedError
+
 
 class StationaryWarp(Warp):
     """``sigma_t(s) = f(s - t)`` with ``f`` (in ``x``) increasing from 0 at ``x_min`` to 1 at 0.
@@ -93,7 +98,12 @@ class StationaryWarp(Warp):
         self.structure = structure
 
     def cutoff(self, delta, t=None):
-        return sp.simplify(self.f.subs(X, -delta))
+        value = self.f.subs(X, -delta)
+        try:
+            with time_limit():
+                return sp.simplify(value)
+        except SymbolicTimeout:
+            return value
 
     def lag_map(self, delta, t=None):
         return _simplify_in_z(self.f.subs(X, self.g + delta))
@@ -107,6 +117,11 @@ class StationaryWarp(Warp):
 
     def max_delta(self):
         return -self.x_min
+
+    @property
+    def support(self) -> str:
+        """``(-inf, 0]`` or the window ``[x_min, 0]`` in ``x = s - t``."""
+        return "(-inf, 0]" if self.x_min == -sp.oo else f"[{sp.sstr(self.x_min)}, 0]"
 
 
 class ScaleWarp(Warp):
@@ -137,6 +152,11 @@ class ScaleWarp(Warp):
 
     def velocity(self, t=None):
         return Z / (1 if t is None else self._t(t))
+
+    @property
+    def support(self) -> str:
+        """The whole history since time 0: ``[0, t]`` in ``s``."""
+        return "[0, t]"
 
 
 def _simplify_in_z(expr):
@@ -203,10 +223,29 @@ def custom(f, inverse=None) -> StationaryWarp:
     ``f`` is increasing on ``(x_min, 0)``. The inverse ``g`` is solved symbolically unless given
     (``inverse``, an expression in ``z``), and checked either way.
     """
+    with budget():
+        return _custom(f, inverse)
+
+
+def _budget_note() -> str:
+    """Why a symbolic check may have failed: the derivation's budget was spent (empty when it was not)."""
+    b = active_budget()
+    if b is not None and b.spent:
+        return (f" ({b.describe()} before this could be decided: raise --budget or SYMDERIVE_BUDGET, "
+                "or give the inverse)")
+    return ""
+
+
+def _custom(f, inverse) -> StationaryWarp:
     f = as_expression(f, "x", what="warp f")
     spec = f"f={sp.sstr(f)}"
     checks = []
-    f0 = sp.simplify(f.subs(X, 0))
+    f0 = f.subs(X, 0)
+    try:
+        with time_limit():
+            f0 = sp.simplify(f0)
+    except SymbolicTimeout:
+        pass
     if f0 != 1:
         raise InputError(f"warp f: f(0) must equal 1 (the present maps to z = 1), got f(0) = {sp.sstr(f0)}")
     x_min = _support_start(f)
@@ -238,7 +277,7 @@ def _support_start(f) -> sp.Expr:
             return max(real, key=lambda r: float(r))
     if zeros is not None and zeros is not sp.S.EmptySet and not isinstance(zeros, sp.FiniteSet):
         raise InputError(f"warp f: could not locate where f reaches 0 (solutions {sp.sstr(zeros)}); "
-                         "use a warp that reaches 0 at one x < 0 or only as x -> -oo")
+                         "use a warp that reaches 0 at one x < 0 or only as x -> -oo" + _budget_note())
     try:
         with time_limit():
             # SymPy 1.14 returns oo for limit(2**x, x, -oo); the exp form gives the right 0
@@ -247,6 +286,9 @@ def _support_start(f) -> sp.Expr:
         lim = None
     if lim == 0:
         return -sp.oo
+    note = _budget_note()
+    if note:
+        raise InputError(f"warp f: could not decide where f reaches 0{note}")
     raise InputError(
         f"warp f: f must reach 0 at some x < 0 (a finite window) or tend to 0 as x -> -oo "
         f"(f never reaches 0 below x = 0; its limit at -oo is {sp.sstr(lim)})")
@@ -329,7 +371,7 @@ def _solve_inverse(f, x_min) -> sp.Expr:
         except InputError:
             continue
         return g
-    raise InputError(f"warp f: SymPy could not invert f = {sp.sstr(f)} on (0, 1]; "
+    raise InputError(f"warp f: SymPy could not invert f = {sp.sstr(f)} on (0, 1]{_budget_note()}; "
                      "give the inverse explicitly (CLI: f=EXPR;g=EXPR_IN_z, Python: inverse=...)")
 
 

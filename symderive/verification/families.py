@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..errors import InputError
+from ..inputs.spec_text import FAMILY_HELP
 from ..inputs.warps import _positive_number
 from .exact_numbers import Exact, NotExact, to_exact
 
@@ -242,8 +243,7 @@ _SPECS = {
 }
 
 FAMILY_NAMES = tuple(_SPECS)
-_FAMILY_HELP = ("legs[:rate=R], legt[:window=W], lmu[:window=W], lagt[:rate=R], fout[:window=W], "
-                "s4-legs, s4-legt, s4-lagt, s4-fout")
+_FAMILY_HELP = FAMILY_HELP
 
 
 def family(name: str, **params) -> Family:

@@ -39,6 +39,8 @@ compares high-precision values of ``A_D``, ``B_D`` with ``expm``, the zero-order
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -48,7 +50,7 @@ import mpmath
 import sympy as sp
 from flint import arb, fmpq, fmpq_mat
 
-from .._limits import time_limit
+from .._limits import budget, time_limit
 from ..derivation import exact
 from ..derivation.model import ROUTE_SYMBOLIC, LagModel, derive
 from ..errors import DerivationError, InputError
@@ -120,11 +122,14 @@ class _OutOfTime(BaseException):
     """Our own budget ran out (a BaseException, so that SymPy's broad handlers cannot swallow it)."""
 
 
+@contextlib.contextmanager
 def _budget(seconds: float):
-    """Raise :class:`_OutOfTime` after ``seconds``: one alarm around a whole symbolic attempt (the
-    per-call limits of :mod:`symderive._limits` stand down while it runs). Unlimited off the main
-    thread or under an outer alarm."""
-    return time_limit(seconds, _OutOfTime)
+    """Raise :class:`_OutOfTime` after ``seconds``: one alarm around a whole symbolic attempt, which
+    opens a derivation budget of the same length unless one is active (then the outer budget rules:
+    a command's ``--budget`` covers its proofs too). Off the main thread only the budget's checks
+    between steps apply."""
+    with budget(seconds), time_limit(seconds, _OutOfTime):
+        yield
 
 
 # ------------------------------------------------------------------------------------ exact zero tests
