@@ -31,6 +31,7 @@ If no family converges the integral is reported as not converging (it may diverg
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from dataclasses import dataclass
@@ -95,8 +96,10 @@ def gauss_legendre(M: int, prec: int):
 def gauss_laguerre(M: int, prec: int):
     """``M``-point Gauss-Laguerre nodes and weights (weight ``e^{-s}`` on [0, oo)).
 
-    Nodes: the double-precision eigenvalues of the Jacobi matrix refined by Newton on ``L_M`` in ball arithmetic, all nodes
-    at once (``L_M``, ``L_{M-1}`` by the three-term recurrence); weights ``s_j / ((M+1)^2 L_{M+1}(s_j)^2)``.
+    Nodes: the double-precision eigenvalues of the Jacobi matrix refined by Newton on ``L_M`` in ball
+    arithmetic (on midpoints), all nodes at once (``L_M``, ``L_{M-1}`` by the three-term recurrence), until
+    a step is below ``2^-(prec/2 + 16)`` (Newton converges quadratically: the next error is about its
+    square); weights ``s_j / ((M+1)^2 L_{M+1}(s_j)^2)``.
     """
     n = np.arange(M, dtype=float)     # Golub-Welsch: eigenvalues of the Jacobi matrix of Laguerre
     guess = np.linalg.eigvalsh(np.diag(2 * n + 1) + np.diag(n[1:], 1) + np.diag(n[1:], -1))
@@ -115,7 +118,7 @@ def gauss_laguerre(M: int, prec: int):
             s = s - step
             s = _objects(arb(x.mid()) for x in s)   # drop the radius: Newton self-corrects
             worst = max(abs(float((d / x).mid())) for d, x in zip(step, s))
-            if worst < 2.0 ** -prec:        # at the noise floor of the working precision (prec + 20)
+            if worst < 2.0 ** -(prec // 2 + 16):   # quadratic convergence: this step left ~worst^2
                 break
         else:
             raise DerivationError(f"Gauss-Laguerre nodes for M = {M} did not converge")
@@ -442,14 +445,27 @@ def _precision(bits: int, values: BasisValues) -> int:
     return bits + 64 + values.extra_bits
 
 
+def _weighted(values: BasisValues, weight, z, bits: int) -> np.ndarray:
+    """``P[n, j] = p_n(z_j) w(z_j)``: the left factor of every inner product."""
+    P = values.values(z)
+    if weight is None:
+        return P
+    return P * evaluate_accurately(weight, z, bits + 32, "the basis weight")[None, :]
+
+
+@contextlib.contextmanager
+def _setup(warp: Warp, basis: Basis, bits: int, what: str):
+    """``(basis values, warp maps, weight, working precision, progress bar)``, inside the working precision."""
+    values = BasisValues(basis)
+    prec = _precision(bits, values)
+    with progress.bar(f"quadrature {what} {warp.spec} x {basis.spec} (N={basis.N})", unit="rule") as bar, \
+            flint.ctx.workprec(prec):
+        yield values, WarpMaps(warp), _with_weight(basis), prec, bar
+
+
 def lag_matrices(warp: Warp, basis: Basis, delta: sp.Expr, t=None, *, bits: int = 60) -> NumericMatrices:
     """``A_Delta`` and ``B_Delta`` (module docstring) to ``bits`` relative bits, estimated."""
-    values = BasisValues(basis)
-    maps = WarpMaps(warp)
-    weight = _with_weight(basis)
-    prec = _precision(bits, values)
-    with progress.bar(f"quadrature {warp.spec} x {basis.spec} (N={basis.N})", unit="rule") as bar, \
-            flint.ctx.workprec(prec):
+    with _setup(warp, basis, bits, "lag") as (values, maps, weight, prec, bar):
         cut = maps.cutoff(delta, t)
         lam = maps.lag_map(delta, t)
         if not (cut.is_finite() and cut > 0 and cut < 1):
@@ -457,17 +473,11 @@ def lag_matrices(warp: Warp, basis: Basis, delta: sp.Expr, t=None, *, bits: int 
                                   f"is {cut.str(10)}, not in (0, 1)")
 
         def a_factors(z):
-            P = values.values(z)
-            if weight is not None:
-                P = P * evaluate_accurately(weight, z, bits + 32, "the basis weight")[None, :]
             lz = evaluate_accurately(lam, z, bits + 32, f"the lag map of {warp.spec}")
-            return P, values.values(mid(lz))
+            return _weighted(values, weight, z, bits), values.values(mid(lz))
 
         def b_factors(z):
-            P = values.values(z)
-            if weight is not None:
-                P = P * evaluate_accurately(weight, z, bits + 32, "the basis weight")[None, :]
-            return P, np.full((1, len(z)), arb(1), dtype=object)
+            return _weighted(values, weight, z, bits), np.full((1, len(z)), arb(1), dtype=object)
 
         what = f"the lag matrix A of {warp.spec} x {basis.spec}"
         A, errA, ruleA = integrate(a_factors, arb(0), cut, N=basis.N, coordinate=values.coordinate,
@@ -479,12 +489,7 @@ def lag_matrices(warp: Warp, basis: Basis, delta: sp.Expr, t=None, *, bits: int 
 
 def generator(warp: Warp, basis: Basis, *, bits: int = 60) -> NumericMatrices:
     """``A_gen`` and ``B_gen`` (module docstring) to ``bits`` relative bits, estimated."""
-    values = BasisValues(basis)
-    maps = WarpMaps(warp)
-    weight = _with_weight(basis)
-    prec = _precision(bits, values)
-    with progress.bar(f"quadrature generator {warp.spec} x {basis.spec} (N={basis.N})", unit="rule") as bar, \
-            flint.ctx.workprec(prec):
+    with _setup(warp, basis, bits, "generator") as (values, maps, weight, prec, bar):
         v = maps.velocity()
         one = np.array([arb(1)], dtype=object)
         v1 = require_finite(v(one), one, f"the velocity of {warp.spec}")[0]
@@ -492,11 +497,8 @@ def generator(warp: Warp, basis: Basis, *, bits: int = 60) -> NumericMatrices:
         p1 = values.values(one)[:, 0]
 
         def factors(z):
-            P = values.values(z)
-            if weight is not None:
-                P = P * evaluate_accurately(weight, z, bits + 32, "the basis weight")[None, :]
             vz = evaluate_accurately(v, z, bits + 32, f"the velocity of {warp.spec}")
-            return P, values.derivatives(z) * vz[None, :]
+            return _weighted(values, weight, z, bits), values.derivatives(z) * vz[None, :]
 
         A, err, rule = integrate(factors, arb(0), arb(1), N=basis.N, coordinate=values.coordinate, bits=bits,
                                  prec=prec, what=f"the generator of {warp.spec} x {basis.spec}", bar=bar)
