@@ -158,8 +158,13 @@ def section_custom(sizes, check_max) -> dict:
                     fresh_state()
                     start = time.perf_counter()
                     m = sd.derive(warp, getattr(sd.bases, basis)(N))
-                    A_gen, _ = gen = m.numeric_generator()
-                    A, B = pair = m.numeric(DELTA)
+                    try:
+                        A_gen, _ = gen = m.numeric_generator()
+                        A, B = pair = m.numeric(DELTA)
+                    except sd.DerivationError as exc:
+                        print(f"   {label:<15} {basis:<9} {N:>4} {time.perf_counter() - start:>8.2f}  FAILED: "
+                              f"{str(exc)[:150]}", flush=True)
+                        continue
                     seconds = time.perf_counter() - start
                     out[(label, basis, N)] = seconds
                     target = 1 if N <= 16 else 5 if N <= 64 else 60

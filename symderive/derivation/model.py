@@ -255,17 +255,16 @@ class LagModel:
     def numeric_generator(self, dtype=np.float64, dps: int | None = None) -> LagPair:
         """``(A_gen, B_gen)`` rounded once to ``dtype`` (numpy float) or ``"mpmath"`` at ``dps`` digits.
 
-        Exact linear-algebra route: certified in ball arithmetic, then rounded. Otherwise the numeric
+        Exact linear-algebra route of a polynomial basis: certified in ball arithmetic, then rounded.
+        Otherwise (the Fourier basis included: its exact closed form is for ``A_gen``) the numeric
         quadrature route (:mod:`~symderive.derivation.quadrature`), with its error estimate."""
         bits = _target_bits(dtype, dps)
         return self._cached("generator", None, None, dtype, dps, lambda: self._numeric_generator(dtype, dps, bits))
 
     def _numeric_generator(self, dtype, dps, bits) -> LagPair:
         with budget():
-            if self._generator_kind == "fourier":
-                A, B = self._generator_fourier
-                A, B = _from_mp(A.tolist(), list(B), dtype, dps)
-                return LagPair(A, B, ROUTE_EXACT)
+            # the Fourier closed form is exact SymPy (pi, trigonometric values): evaluating N^2 of its
+            # entries costs far more than quadrature (minutes at N = 256), so its floats come from quadrature
             if self._generator_kind == "polynomial":
                 c, A, B = self._generator_exact_core
                 form = self.basis.polynomial_form
@@ -538,20 +537,3 @@ def _quadrature_pair(out, dtype, dps, bits) -> LagPair:
     B = _arb_round(out.B, dtype, dps, floor, vector=True)
     return LagPair(A, B, ROUTE_QUADRATURE, dps=out.digits, precision=out.precision_bits,
                    error_estimate=out.error_estimate)
-
-
-def _to_mpf(value, digits: int) -> mpmath.mpf:
-    """The exact SymPy real ``value`` as an mpmath number with ``digits`` significant digits (converted at
-    that precision, not at mpmath's global one)."""
-    if isinstance(value, mpmath.mpf):
-        return value
-    with mpmath.workdps(digits):
-        return mpmath.mpf(sp.N(value, digits))
-
-
-def _from_mp(A, B, dtype, dps):
-    """Round exact SymPy or mpmath entries once: exact ones are evaluated 15 digits past the target."""
-    digits = max(dps or 0, DEFAULT_DPS) + 15
-    A = [[_to_mpf(x, digits) for x in row] for row in A]
-    B = [_to_mpf(x, digits) for x in B]
-    return _from_mp_one(A, dtype, dps), _from_mp_one(B, dtype, dps, vector=True)
