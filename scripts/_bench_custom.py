@@ -137,7 +137,8 @@ def reference_error(warp, basis, N, A_gen, A, B) -> float:
 
 
 def section_custom(sizes, check_max) -> dict:
-    """Cold float matrices for custom warps (module docstring); returns ``{(warp, basis, N): seconds}``."""
+    """Cold float matrices for custom warps (module docstring); returns ``{(warp, basis, N): cell}`` with
+    ``seconds``, ``target`` and the reference ``error`` (None above ``check_max``), or ``failed``."""
     print("5. custom warps, float matrices with a step: m.numeric_generator() + m.numeric(1/100), cold")
     print("   (caches cleared, disk cache off; warp construction excluded, timed separately)")
     print(f"   check: sampled entries vs mpmath.quad at {REF_DPS} digits (hand-written maps), "
@@ -164,12 +165,14 @@ def section_custom(sizes, check_max) -> dict:
                     except sd.DerivationError as exc:
                         print(f"   {label:<15} {basis:<9} {N:>4} {time.perf_counter() - start:>8.2f}  FAILED: "
                               f"{str(exc)[:150]}", flush=True)
+                        out[(label, basis, N)] = {"failed": str(exc)}
                         continue
                     seconds = time.perf_counter() - start
-                    out[(label, basis, N)] = seconds
                     target = 1 if N <= 16 else 5 if N <= 64 else 60
                     est = max(x or 0.0 for x in (gen.error_estimate, pair.error_estimate))
-                    err = f"{reference_error(warp_case, basis, N, A_gen, A, B):.1e}" if N <= check_max else "-"
+                    error = reference_error(warp_case, basis, N, A_gen, A, B) if N <= check_max else None
+                    err = "-" if error is None else f"{error:.1e}"
+                    out[(label, basis, N)] = {"seconds": seconds, "target": target, "error": error}
                     print(f"   {label:<15} {basis:<9} {N:>4} {seconds:>8.2f} {'<' + str(target):>7} "
                           f"{pair.route:<19} {est:>10.1e} {err:>10}", flush=True)
     finally:
@@ -220,3 +223,14 @@ def section_cli() -> None:
             status = "" if rc == 0 and first[1] == 0 and cached[1] == 0 else f"  exit {rc}: {err[0][:60]}"
             print(f"   {text:<86} {cold:>6.2f}s {first[0]:>6.2f}s {cached[0]:>6.2f}s{status}", flush=True)
     print()
+
+
+def summary(cells: dict) -> tuple[str, bool]:
+    """One line on section 5: failed cells, cells over their time target, reference errors above 1e-13."""
+    failed = [k for k, c in cells.items() if "failed" in c]
+    slow = [k for k, c in cells.items() if "seconds" in c and c["seconds"] >= c["target"]]
+    wrong = [k for k, c in cells.items() if c.get("error") is not None and c["error"] > 1e-13]
+    names = lambda ks: ", ".join(f"{w} x {b} N={n}" for w, b, n in ks) or "none"   # noqa: E731
+    text = (f"custom warps: {len(cells)} cells; failed: {names(failed)}; over the time target: {names(slow)}; "
+            f"reference error above 1e-13: {names(wrong)}")
+    return text, not failed and not wrong

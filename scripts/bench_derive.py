@@ -52,6 +52,7 @@ import symderive as sd
 from symderive import progress
 from _bench_common import fresh_state, symderive_caches
 from _bench_custom import section_cli, section_custom
+from _bench_custom import summary as custom_summary
 
 T_STEP = 100  # scale warp at t = 100, step 1: q = 100/101, Delta = log(101/100)
 DELTA_NUM = 0.01
@@ -424,14 +425,17 @@ def main(argv=None) -> int:
         naive = section_naive(args.naive_N, args.skip_naive, args.step_timeout)
         pipeline = {N: timed_step(bench_pipeline, N, args.step_timeout) for N in sizes if N in (256, 512)}
         section_targets(gen, lag_b, naive, args.naive_N, pipeline)
+    custom_line, custom_ok = None, True
     if not args.skip_custom:
-        section_custom(custom_sizes, args.custom_check_max)
+        custom_line, custom_ok = custom_summary(section_custom(custom_sizes, args.custom_check_max))
         section_cli()
 
     summary, ok = check_summary(gen, lag_a, lag_b, lag_c, pipeline, {"naive": naive} if naive else {})
-    print(f"all checks: {summary}; load average now {load_average()}; "
-          f"whole run {time.perf_counter() - start:.1f} s")
-    return 0 if ok else 1
+    if custom_line:
+        print(custom_line)
+    print(f"exact-section checks: {summary if not args.skip_exact else 'skipped'}; load average now "
+          f"{load_average()}; whole run {time.perf_counter() - start:.1f} s")
+    return 0 if ok and custom_ok else 1
 
 
 if __name__ == "__main__":
