@@ -193,27 +193,35 @@ class LagModel:
         return trigonometric.generator(modes, amplitudes, [sp.Rational(int(x.p), int(x.q)) for x in r],
                                        c, sp.Rational(int(r1.p), int(r1.q)))
 
-    @functools.cached_property
-    def _generator_closed(self):
-        """``(A, B, route, note)`` of the exact generator off the linear-algebra route: the algebraic
-        route, else symbolic integration (N <= SYMBOLIC_MAX_N) within the budget; None if neither."""
+    def _closed_form(self, by_algebra, by_integration):
+        """``(A, B, route)`` by the algebraic route, else by symbolic integration (N <= SYMBOLIC_MAX_N),
+        within the budget; ``(None, None, reason)`` when neither gives the matrices."""
         with budget():
             try:
-                A, B = algebraic.generator(self.warp, self.basis)
+                A, B = by_algebra()
                 return sp.ImmutableMatrix(A), sp.ImmutableMatrix(B), ROUTE_ALGEBRAIC
             except algebraic.NotAlgebraic as exc:
                 reason = str(exc)
-            if self.N <= integration.SYMBOLIC_MAX_N:
-                out = integration.generator_integrals(self.basis.functions, self.basis.weight, self.warp.velocity())
-                if out is not None:
-                    return sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B), ROUTE_SYMBOLIC
-                b = active_budget()
-                reason += "; " + ("symbolic integration stopped: " + b.describe() if b is not None and b.spent
-                                  else "SymPy could not integrate every entry")
-            else:
-                reason += f"; symbolic integration is tried only up to N = {integration.SYMBOLIC_MAX_N}"
-        self._generator_no_closed_form = reason
-        return None
+            if self.N > integration.SYMBOLIC_MAX_N:
+                return None, None, reason + f"; symbolic integration is tried only up to N = {integration.SYMBOLIC_MAX_N}"
+            out = by_integration()
+            if out is not None:
+                return sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B), ROUTE_SYMBOLIC
+            b = active_budget()
+            return None, None, reason + "; " + ("symbolic integration stopped: " + b.describe()
+                                                if b is not None and b.spent else "SymPy could not integrate every entry")
+
+    @functools.cached_property
+    def _generator_closed(self):
+        """``(A, B, route)`` of the exact generator off the linear-algebra route (:meth:`_closed_form`);
+        None if there is none (the reason is kept for the error message)."""
+        A, B, route_or_reason = self._closed_form(
+            lambda: algebraic.generator(self.warp, self.basis),
+            lambda: integration.generator_integrals(self.basis.functions, self.basis.weight, self.warp.velocity()))
+        if A is None:
+            self._generator_no_closed_form = route_or_reason
+            return None
+        return A, B, route_or_reason
 
     @functools.cached_property
     @_within_budget
@@ -316,22 +324,13 @@ class LagModel:
             A, B = exact.lag_core(self.lag_kind, form, ring)
             return LagPair(exact.to_sympy(A, form, ring=ring), exact.to_sympy(B, form, ring=ring, vector=True),
                            ROUTE_EXACT)
-        with budget():
-            try:
-                A, B = algebraic.lag(self.warp, self.basis, delta, t)
-                return LagPair(sp.ImmutableMatrix(A), sp.ImmutableMatrix(B), ROUTE_ALGEBRAIC)
-            except algebraic.NotAlgebraic as exc:
-                reason = str(exc)
-            if self.N <= integration.SYMBOLIC_MAX_N:
-                out = integration.lag_integrals(self.basis.functions, self.basis.weight,
-                                                self.warp.lag_map(delta, t), self.warp.cutoff(delta, t))
-                if out is not None:
-                    return LagPair(sp.ImmutableMatrix(out.A), sp.ImmutableMatrix(out.B), ROUTE_SYMBOLIC)
-                b = active_budget()
-                reason += "; " + ("symbolic integration stopped: " + b.describe() if b is not None and b.spent
-                                  else "SymPy could not integrate every entry")
-            else:
-                reason += f"; symbolic integration is tried only up to N = {integration.SYMBOLIC_MAX_N}"
+        A, B, route_or_reason = self._closed_form(
+            lambda: algebraic.lag(self.warp, self.basis, delta, t),
+            lambda: integration.lag_integrals(self.basis.functions, self.basis.weight, self.warp.lag_map(delta, t),
+                                              self.warp.cutoff(delta, t)))
+        if A is not None:
+            return LagPair(A, B, route_or_reason)
+        reason = route_or_reason
         if delta.free_symbols:
             raise DerivationError(
                 f"no closed form for the lag matrices of {self.warp.spec} x {self.basis.spec} at N={self.N} "
