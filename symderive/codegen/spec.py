@@ -42,6 +42,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..derivation import quadrature
 from ..derivation.model import LagModel
 from ..errors import InputError
 from ..inputs.warps import exact_rate_or_window
@@ -115,75 +116,35 @@ def _column(B) -> tuple:
     return tuple(float(x) for x in np.asarray(B, dtype=np.float64).reshape(-1))
 
 
-@functools.lru_cache(maxsize=32)
-def gauss_legendre_01(N: int, dps: int = 50) -> tuple[tuple, tuple]:
-    """``N``-point Gauss-Legendre nodes and weights on [0, 1], computed at ``dps`` digits, rounded once
-    (cached: every member of a bank asks for the same rule)."""
-    with mpmath.workdps(dps):
-        def value_and_slope(x):
-            """``P_N(x)`` by the three-term recurrence, and ``P_N'(x) = N (x P_N - P_{N-1}) / (x^2 - 1)``."""
-            p0, p1 = mpmath.mpf(1), x
-            for n in range(1, N):
-                p0, p1 = p1, ((2 * n + 1) * x * p1 - n * p0) / (n + 1)
-            return p1, (N * (x * p1 - p0) / (x * x - 1) if N > 1 else mpmath.mpf(1))
+_RULE_BITS = 200   # the rules are computed at this precision, then rounded once to float64
 
-        nodes, weights = [], []
-        for j in range(1, N + 1):
-            # Newton on P_N from the Chebyshev-like initial guess
-            x = mpmath.cos(mpmath.pi * (j - mpmath.mpf(1) / 4) / (N + mpmath.mpf(1) / 2))
-            for _ in range(100):
-                p, dp = value_and_slope(x)
-                step = p / dp
-                x -= step
-                if abs(step) < mpmath.mpf(10) ** (-dps + 5):
-                    break
-            dp = value_and_slope(x)[1]
-            nodes.append((1 - x) / 2)                  # ascending on [0, 1]
-            weights.append(1 / ((1 - x * x) * dp * dp))  # 2 / ((1-x^2) P'^2) on [-1,1], halved
-        return tuple(float(x) for x in nodes), tuple(float(w) for w in weights)
+
+def _rounded(values) -> tuple:
+    """Balls rounded once to the nearest float64 (from their exact midpoints, as mpmath rounds)."""
+    out = []
+    for x in values:
+        man, exp = x.mid().man_exp()
+        with mpmath.workprec(max(int(man).bit_length(), 53) + 8):     # exact: enough bits for the midpoint
+            out.append(float(mpmath.mpf((int(man), int(exp)))))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=32)
-def gauss_laguerre(N: int, dps: int = 60) -> tuple[tuple, tuple]:
-    """``N``-point Gauss-Laguerre nodes and weights (weight ``e^{-u}`` on [0, oo)), at ``dps`` digits.
+def gauss_legendre_01(N: int) -> tuple[tuple, tuple]:
+    """``N``-point Gauss-Legendre nodes (ascending) and weights on [0, 1], rounded once from the numeric
+    route's ball rule (:func:`symderive.derivation.quadrature.gauss_legendre`; cached: every member of a
+    bank asks for the same rule)."""
+    nodes, weights = quadrature.gauss_legendre(N, _RULE_BITS)
+    return _rounded(nodes), _rounded(weights)
 
-    Nodes start from numpy's double-precision rule and are refined by Newton's method on ``L_N`` in
-    mpmath (``L_N`` and ``L_N'`` by the three-term recurrence), so the cost is O(N^2) per iteration;
-    the refined nodes must stay distinct and ordered, otherwise the Golub-Welsch eigenvalues of the
-    Jacobi matrix at ``dps`` digits are used instead (slow above N ~ 100). Weights
-    ``w_j = u_j / ((N+1)^2 L_{N+1}(u_j)^2)``.
-    """
-    with mpmath.workdps(dps):
-        def laguerre_pair(x, n_max):
-            L0, L1 = mpmath.mpf(1), 1 - x
-            for n in range(1, n_max):
-                L0, L1 = L1, ((2 * n + 1 - x) * L1 - n * L0) / (n + 1)
-            return L0, L1                            # L_{n_max - 1}, L_{n_max}
 
-        def refine(x):
-            for _ in range(60):
-                if N == 1:
-                    return mpmath.mpf(1)
-                L0, L1 = laguerre_pair(x, N)
-                step = L1 / (N * (L1 - L0) / x)       # L_N' = N (L_N - L_{N-1}) / x
-                x -= step
-                if abs(step) < abs(x) * mpmath.mpf(10) ** (-dps + 8):
-                    return x
-            return None
-
-        with np.errstate(all="ignore"):        # numpy's weights overflow at large N; only its nodes are used
-            guesses = [mpmath.mpf(float(x)) for x in np.polynomial.laguerre.laggauss(N)[0]]
-        nodes = [refine(x) for x in guesses]
-        tol = mpmath.mpf(10) ** (-dps // 2)
-        if any(x is None for x in nodes) or any(b - a < tol for a, b in zip(nodes, nodes[1:])):
-            J = mpmath.matrix(N, N)
-            for n in range(N):
-                J[n, n] = 2 * n + 1
-                if n + 1 < N:
-                    J[n, n + 1] = J[n + 1, n] = n + 1
-            nodes = [refine(x) for x in sorted(mpmath.eigsy(J)[0])]
-        weights = [x / ((N + 1) ** 2 * laguerre_pair(x, N + 1)[1] ** 2) for x in nodes]
-        return tuple(float(x) for x in nodes), tuple(float(w) for w in weights)
+@functools.lru_cache(maxsize=32)
+def gauss_laguerre(N: int) -> tuple[tuple, tuple]:
+    """``N``-point Gauss-Laguerre nodes and weights (weight ``e^{-u}`` on [0, oo)), rounded once from the
+    numeric route's ball rule (:func:`symderive.derivation.quadrature.gauss_laguerre`). Weights below
+    float64's range round to 0 (the caller checks the smallest)."""
+    nodes, weights = quadrature.gauss_laguerre(N, _RULE_BITS)
+    return _rounded(nodes), _rounded(weights)
 
 
 def _rate_or_window(model: LagModel):
