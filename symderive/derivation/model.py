@@ -270,19 +270,18 @@ class LagModel:
         return self._cached("generator", None, None, dtype, dps, lambda: self._numeric_generator(dtype, dps, bits))
 
     def _numeric_generator(self, dtype, dps, bits) -> LagPair:
-        with budget():
-            # the Fourier closed form is exact SymPy (pi, trigonometric values): evaluating N^2 of its
-            # entries costs far more than quadrature (minutes at N = 256), so its floats come from quadrature
-            if self._generator_kind == "polynomial":
-                c, A, B = self._generator_exact_core
-                form = self.basis.polynomial_form
+        # the Fourier closed form is exact SymPy (pi, trigonometric values): evaluating N^2 of its
+        # entries costs far more than quadrature (minutes at N = 256), so its floats come from quadrature
+        if self._generator_kind == "polynomial":
+            c, A, B = self._generator_exact_core
+            form = self.basis.polynomial_form
 
-                def compute(prec):
-                    with flint.ctx.workprec(prec):
-                        ca = exact.sympy_to_arb(c, prec)
-                        return exact.to_arb(A, form, ca), exact.to_arb(B, form, ca, vector=True)
-                A, B = _certified(compute, bits, dtype, dps)
-                return LagPair(A, B, ROUTE_EXACT)
+            def compute(prec):
+                with flint.ctx.workprec(prec):
+                    ca = exact.sympy_to_arb(c, prec)
+                    return exact.to_arb(A, form, ca), exact.to_arb(B, form, ca, vector=True)
+            A, B = _certified(compute, bits, dtype, dps)
+            return LagPair(A, B, ROUTE_EXACT)
         out = quadrature.generator(self.warp, self.basis, bits=bits)
         return _quadrature_pair(out, dtype, dps, bits)
 

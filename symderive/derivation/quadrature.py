@@ -115,8 +115,7 @@ def gauss_laguerre(M: int, prec: int):
         for _ in range(80):
             L0, L1 = laguerre_pair(s, M)
             step = L1 * s / (M * (L1 - L0))          # L_M' = M (L_M - L_{M-1}) / s
-            s = s - step
-            s = _objects(arb(x.mid()) for x in s)   # drop the radius: Newton self-corrects
+            s = mid(s - step)                        # drop the radius: Newton self-corrects
             worst = max(abs(float((d / x).mid())) for d, x in zip(step, s))
             if worst < 2.0 ** -(prec // 2 + 16):   # quadratic convergence: this step left ~worst^2
                 break
@@ -167,7 +166,8 @@ def tanh_sinh(level: int, prec: int):
 
 @dataclass(frozen=True)
 class Rule:
-    """One quadrature rule: ``family`` (gauss-legendre, gauss-laguerre, tanh-sinh) and its size."""
+    """One quadrature rule: ``family`` (gauss-legendre, gauss-laguerre, graded-gauss-legendre, tanh-sinh)
+    and its size (nodes; for tanh-sinh the level, ``h = 2^-size``)."""
 
     family: str
     size: int
