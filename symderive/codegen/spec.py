@@ -38,11 +38,11 @@ import keyword
 import re
 from dataclasses import asdict, dataclass
 
-import mpmath
 import numpy as np
 import sympy as sp
 
 from ..derivation import quadrature
+from ..derivation.arb_eval import midpoint
 from ..derivation.model import LagModel
 from ..errors import InputError
 from ..inputs.warps import exact_rate_or_window
@@ -121,12 +121,7 @@ _RULE_BITS = 200   # the rules are computed at this precision, then rounded once
 
 def _rounded(values) -> tuple:
     """Balls rounded once to the nearest float64 (from their exact midpoints, as mpmath rounds)."""
-    out = []
-    for x in values:
-        man, exp = x.mid().man_exp()
-        with mpmath.workprec(max(int(man).bit_length(), 53) + 8):     # exact: enough bits for the midpoint
-            out.append(float(mpmath.mpf((int(man), int(exp)))))
-    return tuple(out)
+    return tuple(float(midpoint(x)) for x in values)
 
 
 @functools.lru_cache(maxsize=32)

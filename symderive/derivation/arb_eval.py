@@ -15,6 +15,7 @@ names the expression and the point.
 from __future__ import annotations
 
 import flint
+import mpmath
 import numpy as np
 import sympy as sp
 from flint import arb, fmpq
@@ -128,6 +129,14 @@ def _compile(e, variable):
         return lambda x: _FUNCTIONS[sp.log](a(x)) / _FUNCTIONS[sp.log](b(x))
     raise UnsupportedExpression(f"cannot evaluate {sp.sstr(e)} numerically in ball arithmetic "
                                 f"(unsupported: {type(e).__name__})")
+
+
+def midpoint(x: arb) -> mpmath.mpf:
+    """The midpoint of a ball as an mpmath number, exactly (enough bits for its mantissa), so that a
+    later rounding to float64 or to ``dps`` digits is the only one."""
+    man, exp = x.mid().man_exp()
+    with mpmath.workprec(max(int(man).bit_length(), 53) + 8):
+        return mpmath.mpf((int(man), int(exp)))
 
 
 def require_finite(values, points, what: str):

@@ -34,6 +34,7 @@ from ..inputs.bases import Basis
 from ..inputs.expressions import symbol
 from ..inputs.warps import DELTA, Warp, _positive_number
 from . import algebraic, exact, integration, quadrature, trigonometric
+from .arb_eval import midpoint
 
 ROUTE_EXACT = "exact-linear-algebra"
 ROUTE_ALGEBRAIC = algebraic.ROUTE
@@ -466,9 +467,7 @@ def _arb_round(M, dtype, dps, floor, vector=False):
     def value(x):
         if not x.is_exact() and abs(x.mid()) + x.rad() < floor:
             return mpmath.mpf(0)
-        man, exp = x.mid().man_exp()
-        with mpmath.workprec(max(int(man).bit_length(), 53) + 8):
-            return mpmath.mpf((int(man), int(exp)))  # exact: enough bits for the midpoint
+        return midpoint(x)
     if vector:
         return _from_mp_one([value(M[i, 0]) for i in range(M.nrows())], dtype, dps, vector=True)
     return _from_mp_one([[value(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())], dtype, dps)
