@@ -24,8 +24,10 @@ its JSON adds ``members`` (warp, N, offset, kind, rate or window).
 
 Every subcommand takes ``--budget SECONDS`` (the time all symbolic steps of the command may take
 together, default ``SYMDERIVE_BUDGET`` or 10; when it is spent the numeric route takes over and the
-output says so), ``--quiet`` (no progress bars; bars appear on stderr for steps longer than 2 s) and
-``--no-cache`` (do not read or write the derivation cache on disk, :mod:`symderive.cache`).
+output says so), ``--memory GB`` (default ``SYMDERIVE_MEMORY`` or 1), ``--quiet`` (no progress bars; bars
+appear on stderr for steps longer than 2 s) and ``--no-cache`` (do not read or write the derivation cache
+on disk, :mod:`symderive.cache`). Before large work a command adds up the estimated seconds and memory of
+its steps (:mod:`symderive.cost`) and refuses, with the estimate, work beyond ``--budget`` or ``--memory``.
 
 Floats come from the numeric route whenever the exact linear-algebra route does not apply
 (quadrature, no symbolic step); ``matrices`` reports ``routes``, the warp's ``support`` and, for
@@ -44,12 +46,13 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 
 # Only light modules at import time: the engine (SymPy, flint, numpy) loads inside the commands, so that
 # --help and a cache hit answer without it (about 0.1 s instead of 1 s).
 from . import __version__, cache, progress
-from ._limits import active_budget, budget, check_seconds
+from ._limits import active_budget, budget, check_gigabytes, check_seconds
 from .errors import DerivationError, InputError
 from .inputs.spec_text import BASIS_HELP as _BASIS_HELP
 from .inputs.spec_text import FAMILY_HELP as _FAMILY_HELP
@@ -85,34 +88,35 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
-def _positive_float(text: str, flag: str = "--delta") -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{flag} must be a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"{flag} must be a finite number > 0, got {text!r}")
-    return value
-
-
-def _step_options(args, warp) -> tuple[str | None, str | None]:
-    """``(delta, t)`` as exact text from ``--delta`` and ``--time`` (None when not given), checked against
+def _step_options(args, warp) -> tuple:
+    """``(delta, t)``, exact SymPy numbers from ``--delta`` and ``--time`` (None when not given), checked against
     the warp before anything is derived: ``--time`` only for a time-varying warp and only with ``--delta``
-    (the step t -> t + Delta); a time-varying warp's ``--delta`` needs ``--time``."""
+    (the step t -> t + Delta); a time-varying warp's ``--delta`` needs ``--time``. Both are read by the
+    restricted expression parser (``1e-300``, ``1/100``; never by Python's ``float``, which also takes other
+    scripts' digits)."""
     delta = t = None
     if args.delta is not None:
-        _positive_float(args.delta)
-        delta = args.delta.strip()
+        delta = _positive_value(args.delta, "--delta")
     if args.time is not None:
         if not warp.time_varying:
             raise InputError(f"--time applies only to time-varying warps; {warp.spec} is stationary")
         if delta is None:
             raise InputError("--time needs --delta (the step t -> t + Delta)")
-        _positive_float(args.time, "--time")
-        t = args.time.strip()
+        t = _positive_value(args.time, "--time")
     elif delta is not None and warp.time_varying:
         raise InputError(f"the {warp.spec} warp is time-varying: give --time T (> 0) with --delta")
     return delta, t
+
+
+def _positive_value(text: str, flag: str):
+    """``text`` read by the restricted parser and checked to be a finite number > 0 that float64 can hold
+    (the output prints it as a float): its exact SymPy value."""
+    from .inputs.warps import _positive_number   # noqa: PLC0415 - the engine loads inside the commands
+    value = _positive_number(text, flag)
+    as_float = float(value)
+    if not math.isfinite(as_float) or as_float == 0:
+        raise InputError(f"{flag} must be a number between 5e-324 and 1.7e308 (a float64 > 0), got {text.strip()!r}")
+    return value
 
 
 def _package_files(path) -> list[str]:
@@ -121,10 +125,11 @@ def _package_files(path) -> list[str]:
 
 
 def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(f"--N must be an integer >= 1, got {text!r}") from None
+    """``--N`` as written: ASCII digits only (Python's ``int`` would also take ``3_0``, ``+3``, `` 3 `` and
+    other scripts' digits)."""
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise InputError(f"--N must be a whole number >= 1 written with the digits 0-9, got {text!r}")
+    return int(text)
 
 
 def _add_model_arguments(parser, required=True, repeat_warp=False) -> None:
@@ -144,6 +149,9 @@ def _add_run_arguments(parser) -> None:
     parser.add_argument("--budget", type=str, metavar="SECONDS",
                         help="seconds for all symbolic steps together (default: SYMDERIVE_BUDGET or 10); "
                              "when spent, the numeric route takes over")
+    parser.add_argument("--memory", type=str, metavar="GB",
+                        help="gigabytes a derivation may use by its estimate, checked before large work "
+                             "(default: SYMDERIVE_MEMORY or 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the derivation cache")
 
@@ -178,8 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_export(args) -> dict:
-    from .codegen.export import export
+    from .codegen.export import _target, export
+    from .codegen.spec import check_name
     from .inputs.specs import parse_basis, parse_warp
+    _target(args.out, check_name(args.name))     # a bad name or folder is refused before any derivation
     if len(args.warp) > 1:
         return run_export_bank(args)
     N = _int(args.N)
@@ -191,8 +201,10 @@ def run_export(args) -> dict:
     if not warp.time_varying:
         if args.delta is None:
             raise InputError("export needs --delta (the fixed step) for a stationary warp")
-        _positive_float(args.delta)
-    path, spec = export(warp, basis, None if args.delta is None else args.delta.strip(), args.name, args.out)
+        delta = _positive_value(args.delta, "--delta")
+    else:
+        delta = None
+    path, spec = export(warp, basis, delta, args.name, args.out)
     return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": _package_files(path), "N": spec.N,
             "warp": spec.warp, "basis": spec.basis, "delta": spec.delta, "variable_kind": spec.variable_kind,
             "route": spec.route}
@@ -207,8 +219,7 @@ def run_export_bank(args) -> dict:
     basis = parse_basis(args.basis, N)
     if args.delta is None:
         raise InputError("a bank (several --warp) needs --delta, the fixed step shared by every member")
-    _positive_float(args.delta)
-    path, spec = export_bank(warps, basis, args.delta.strip(), args.name, args.out)
+    path, spec = export_bank(warps, basis, _positive_value(args.delta, "--delta"), args.name, args.out)
     members = [{"warp": m.warp, "N": m.N, "offset": offset, "kind": kind, "rate": rate, "window": window}
                for m, offset, kind, rate, window in zip(spec.members, spec.offsets, spec.kinds, spec.rates,
                                                         spec.windows)]
@@ -239,7 +250,7 @@ def _matrices_cache_key(args, N: int) -> str:
     """The command-line cache key: canonical specs (parsed, not validated) and every option that matters."""
     return cache.key("matrices", {"warp": canonical(args.warp, "warp"), "basis": canonical(args.basis, "basis"), "N": N,
                                   "delta": args.delta and args.delta.strip(), "time": args.time and args.time.strip(),
-                                  "exact": bool(args.exact), "budget": args.budget})
+                                  "exact": bool(args.exact), "budget": args.budget, "memory": args.memory})
 
 
 def run_matrices(args) -> dict:
@@ -256,6 +267,10 @@ def run_matrices(args) -> dict:
     basis = parse_basis(args.basis, N)
     delta, t = _step_options(args, warp)
     model = derive(warp, basis)
+    steps = ["generator"] + (["lag"] if delta is not None else [])
+    if args.exact:
+        steps += ["generator_exact"] + (["lag_exact"] if delta is not None else [])
+    model.check_cost(steps, delta, t)          # refuse before any large work, with the estimate
     A_gen, B_gen = gen = model.numeric_generator()
     out = {"N": model.N, "warp": warp.spec, "basis": basis.spec, "support": warp.support,
            "A_gen": _rows(A_gen), "B_gen": [float(x) for x in B_gen], "routes": {}}
@@ -307,7 +322,7 @@ def run_verify(args) -> tuple[str, int]:
                              "--delta or --certificate")
         bases._check_N(N)
         out = equivalence_table(N)
-        return (json.dumps(out) if args.format == "json" else table_markdown(out)), 0
+        return (json.dumps(out, allow_nan=False) if args.format == "json" else table_markdown(out)), 0
     missing = [flag for flag, value in (("--warp", args.warp), ("--basis", args.basis), ("--against", args.against))
                if not value]
     if missing:
@@ -316,23 +331,40 @@ def run_verify(args) -> tuple[str, int]:
     basis = parse_basis(args.basis, N)
     fam = parse_family(args.against)
     delta, t = _step_options(args, warp)
-    if args.certificate is not None and not args.certificate.strip():
-        raise InputError("--certificate needs a file prefix, e.g. --certificate out/legs")
+    if args.certificate is not None:
+        _check_certificate_prefix(args.certificate)
     cert = verify(warp, basis, fam, delta=delta, t=t)
     data = cert.to_dict()
     markdown = cert.to_markdown()
     if args.certificate:
         prefix = args.certificate.strip()
-        directory = os.path.dirname(prefix)
-        if directory and not os.path.isdir(directory):
-            raise InputError(f"--certificate: folder {directory!r} does not exist")
-        with open(prefix + ".json", "w") as fh:
-            json.dump(data, fh, indent=1)
-            fh.write("\n")
-        with open(prefix + ".md", "w") as fh:
-            fh.write(markdown)
-    printed = json.dumps(data) if args.format == "json" else markdown
+        try:
+            with open(prefix + ".json", "w") as fh:
+                json.dump(data, fh, indent=1, allow_nan=False)
+                fh.write("\n")
+            with open(prefix + ".md", "w") as fh:
+                fh.write(markdown)
+        except OSError as exc:
+            raise InputError(f"--certificate: cannot write {prefix!r}.json/.md: {exc.strerror or exc}") from None
+    printed = json.dumps(data, allow_nan=False) if args.format == "json" else markdown
     return printed, (1 if cert.verdict == NOT_EQUIVALENT else 0)
+
+
+def _check_certificate_prefix(text: str) -> None:
+    """Refuse, before verifying, a ``--certificate`` prefix whose files could not be written."""
+    prefix = text.strip()
+    if not prefix:
+        raise InputError("--certificate needs a file prefix, e.g. --certificate out/legs")
+    directory = os.path.dirname(prefix) or "."
+    name = os.path.basename(prefix)
+    if not name or name in (".", ".."):
+        raise InputError(f"--certificate needs a file prefix after the folder, e.g. {os.path.join(directory, 'legs')}")
+    if len(os.fsencode(name)) + 5 > 255:
+        raise InputError(f"--certificate: file name {name[:40]!r}... is too long (at most 250 bytes)")
+    if not os.path.isdir(directory):
+        raise InputError(f"--certificate: folder {directory!r} does not exist (create it first)")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(f"--certificate: folder {directory!r} is not writable")
 
 
 def _text(out: dict) -> str:
@@ -369,15 +401,18 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
         if args.budget is not None:
             args.budget = check_seconds(args.budget, "--budget")
-        with _settings(quiet=args.quiet, no_cache=args.no_cache), budget(args.budget):
+        if args.memory is not None:
+            args.memory = check_gigabytes(args.memory, "--memory")
+        with _settings(quiet=args.quiet, no_cache=args.no_cache), budget(args.budget, args.memory):
             if args.command == "verify":
                 printed, status = run_verify(args)
                 print(printed.rstrip("\n"))
                 return status
             if args.command == "export":
-                print(json.dumps(run_export(args)))
+                print(json.dumps(run_export(args), allow_nan=False))
                 return 0
             out = run_matrices(args)
+            text = json.dumps(out, allow_nan=False) if args.format == "json" else _text(out)
     except InputError as exc:
         print(f"symderive: error: {exc}", file=sys.stderr)
         return 2
@@ -391,9 +426,9 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 1
     if args.format == "json":
-        print(json.dumps(out))
+        print(text)
     else:
-        sys.stdout.write(_text(out))
+        sys.stdout.write(text)
     return 0
 
 

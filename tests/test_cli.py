@@ -102,7 +102,7 @@ STEP_OPTIONS = [
     (("--warp", "scale", "--basis", "legendre", "--N", "2", "--delta", "0.1", "--time", "abc"),
      "--time must be a number, got 'abc'"),
     (("--warp", "scale", "--basis", "legendre", "--N", "2", "--delta", "0.1", "--time", "-1"),
-     "--time must be a finite number > 0"),
+     "--time must be a finite positive number"),
     (("--warp", "scale", "--basis", "legendre", "--N", "2", "--time", "3"), "--time needs --delta"),
     (("--warp", "exponential", "--basis", "legendre", "--N", "2", "--delta", "0.1", "--time", "3"),
      "--time applies only to time-varying warps"),

@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import symderive as sd
 from symderive import InputError
 from symderive.cli import main
+from symderive.codegen import export as export_module
 from symderive.codegen.export import MARKER, export, import_package, is_generated
 
 HERE = Path(__file__).resolve().parent
@@ -106,31 +108,264 @@ def test_cli_export(capsys, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["legt4"]
 
 
-def test_staging_folders_are_hidden_siblings(tmp_path, monkeypatch):
-    """The new package is written into a hidden folder beside the target (``out/.name.tmp-*``) and an
-    old one is renamed aside into another (``out/.name.old-*``): both renames stay inside ``out``."""
-    real_rename = os.rename
-    renames = []
+def _spy_renames(monkeypatch, tmp_path, calls):
+    """Record every os.rename and _exchange of the export: (kind, src, dst, entries of tmp_path, files in src)."""
+    real_rename, real_exchange = os.rename, export_module._exchange
+
+    def record(kind, src, dst):
+        src, dst = Path(src), Path(dst)
+        entries = sorted(p.name for p in tmp_path.iterdir())
+        calls.append((kind, src, dst, entries, sorted(p.name for p in src.iterdir())))
 
     def spying_rename(src, dst):
-        src, dst = Path(src), Path(dst)
-        renames.append((src, dst, sorted(p.name for p in tmp_path.iterdir()), sorted(p.name for p in src.iterdir())))
+        record("rename", src, dst)
         real_rename(src, dst)
 
+    def spying_exchange(a, b):
+        record("exchange", a, b)
+        return real_exchange(a, b)
+
     monkeypatch.setattr(os, "rename", spying_rename)
+    monkeypatch.setattr(export_module, "_exchange", spying_exchange)
+
+
+@pytest.mark.skipif(export_module._renameat2() is None, reason="needs renameat2 (Linux, glibc >= 2.28)")
+def test_a_replacement_is_one_atomic_exchange_of_hidden_siblings(tmp_path, monkeypatch):
+    """The new package is written into a hidden folder beside the target (``out/.name.tmp-<pid>-*``); a new
+    name is one rename, and an existing package is swapped with the staged one by one renameat2 exchange,
+    while the lock file ``.name.lock`` is held; afterwards only the package is left."""
+    calls = []
+    _spy_renames(monkeypatch, tmp_path, calls)
     target = tmp_path / "pkg"
     for N in (3, 4):                         # a new package, then one replacing it
         export(sd.warps.exponential(), sd.bases.legendre(N), "1/10", "pkg", tmp_path)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
     monkeypatch.undo()
     written = sorted(file_bytes(target))
-    assert MARKER in written and "__init__.py" in written and len(renames) == 3
-    (staged1, to1, seen1, held1), (old, aside, seen2, held2), (staged2, to2, seen3, held3) = renames
-    # a new package: the hidden staging folder beside the (absent) target is renamed into place
+    assert MARKER in written and "__init__.py" in written
+    assert [c[0] for c in calls] == ["rename", "exchange"], calls
+    (_, staged1, to1, seen1, held1), (_, staged2, to2, seen2, held2) = calls
+    prefix = f".pkg.tmp-{os.getpid()}-"
+    assert staged1.parent == tmp_path and staged1.name.startswith(prefix) and to1 == target
+    assert seen1 == sorted([staged1.name, ".pkg.lock"]) and held1 == written
+    assert staged2.parent == tmp_path and staged2.name.startswith(prefix) and to2 == target
+    assert seen2 == sorted([staged2.name, ".pkg.lock", "pkg"]) and held2 == written
+    assert file_bytes(target)["__init__.py"].decode().count("N = 4") >= 1
+
+
+def test_without_renameat2_the_fallback_renames_aside_under_the_lock(tmp_path, monkeypatch):
+    """Where renameat2 cannot exchange, the old package is renamed aside (``out/.name.old-<pid>-*``) and the
+    new one renamed into place, both inside ``out`` and while the lock file is held."""
+    calls = []
+    _spy_renames(monkeypatch, tmp_path, calls)
+    monkeypatch.setattr(export_module, "_renameat2", lambda: None)
+    target = tmp_path / "pkg"
+    for N in (3, 4):
+        export(sd.warps.exponential(), sd.bases.legendre(N), "1/10", "pkg", tmp_path)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+    monkeypatch.undo()
+    written = sorted(file_bytes(target))
+    assert [c[0] for c in calls] == ["rename", "exchange", "rename", "rename"], calls
+    (_, staged1, to1, seen1, held1), _, (_, old, aside, seen2, held2), (_, staged2, to2, seen3, held3) = calls
     assert staged1.parent == tmp_path and staged1.name.startswith(".pkg.tmp-") and to1 == target
-    assert seen1 == [staged1.name] and held1 == written
-    # a replacement: the old package goes aside to a hidden sibling while the new one waits in another
-    assert old == target and aside.parent == tmp_path and aside.name.startswith(".pkg.old-")
+    assert seen1 == sorted([staged1.name, ".pkg.lock"]) and held1 == written
+    assert old == target and aside.parent == tmp_path and aside.name.startswith(f".pkg.old-{os.getpid()}-")
     assert staged2.parent == tmp_path and staged2.name.startswith(".pkg.tmp-") and to2 == target
-    assert seen2 == sorted([staged2.name, "pkg"]) and seen3 == sorted([aside.name, staged2.name])
+    assert seen2 == sorted([staged2.name, ".pkg.lock", "pkg"])
+    assert seen3 == sorted([aside.name, staged2.name, ".pkg.lock"])
     assert held2 == held3 == written
+
+
+# ---------------------------------------------------------------------- modes
+
+
+@pytest.mark.parametrize("umask, folder_mode, file_mode", [(0o022, 0o755, 0o644), (0o027, 0o750, 0o640)])
+def test_package_modes_follow_the_umask(tmp_path, umask, folder_mode, file_mode):
+    """Folders get 0o777 and files 0o666 less the umask (not mkdtemp's private 0o700), so other users can
+    import a package when the umask lets them."""
+    previous = os.umask(umask)
+    try:
+        path, _ = export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "pkg", tmp_path)
+        export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "pkg", tmp_path)   # a replacement too
+    finally:
+        os.umask(previous)
+    folders = [path] + [p for p in path.rglob("*") if p.is_dir()]
+    files = [p for p in path.rglob("*") if p.is_file()]
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == folder_mode for p in folders), \
+        [(p, oct(p.stat().st_mode)) for p in folders]
+    assert all(stat.S_IMODE(p.stat().st_mode) == file_mode for p in files), [(p, oct(p.stat().st_mode)) for p in files]
+
+
+# ---------------------------------------------------------------------- refusals
+
+
+def test_a_symbolic_link_at_the_name_is_refused_and_left_alone(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    real, _ = export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "pkg", elsewhere)
+    before = file_bytes(real)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "pkg").symlink_to(real, target_is_directory=True)
+    with pytest.raises(InputError, match="symbolic link") as info:
+        export(sd.warps.exponential(), sd.bases.legendre(4), "1/10", "pkg", out)
+    assert str(real) in str(info.value) and "only folders it generated" in str(info.value)
+    assert os.readlink(out / "pkg") == str(real) and file_bytes(real) == before
+    assert sorted(p.name for p in out.iterdir()) == ["pkg"]
+    (out / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(InputError, match="symbolic link"):
+        export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "dangling", out)
+    assert os.path.islink(out / "dangling") and sorted(p.name for p in out.iterdir()) == ["dangling", "pkg"]
+
+
+def test_a_link_put_at_the_name_while_rendering_is_refused_at_the_swap(tmp_path, monkeypatch):
+    """The target is checked again under the lock, just before the swap."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    real, _ = export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "pkg", elsewhere)
+    out = tmp_path / "out"
+    out.mkdir()
+    export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "pkg", out)
+    real_locked = export_module._locked
+
+    def swap_in_a_link(folder, name):
+        import shutil
+        shutil.rmtree(out / "pkg")
+        (out / "pkg").symlink_to(real, target_is_directory=True)
+        return real_locked(folder, name)
+
+    monkeypatch.setattr(export_module, "_locked", swap_in_a_link)
+    with pytest.raises(InputError, match="symbolic link"):
+        export(sd.warps.exponential(), sd.bases.legendre(4), "1/10", "pkg", out)
+    assert os.path.islink(out / "pkg") and sorted(p.name for p in out.iterdir()) == ["pkg"]
+
+
+@pytest.mark.parametrize("name", ["k16\n", "os", "sys", "numpy", "json", "symderive", "k\u00e9", "k16 "])
+def test_names_that_break_imports_are_refused(tmp_path, name):
+    with pytest.raises(InputError, match="--name") as info:
+        export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", name, tmp_path)
+    if name.isidentifier() and name.isascii():
+        assert f"{name}_ssm" in str(info.value) and "shadow" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_previously_exported_package_on_the_path_can_be_exported_again(tmp_path, monkeypatch):
+    """Taken names are the standard library's and the installed distributions', not whatever is importable:
+    an exported package found on sys.path (or in the current folder) does not block its re-export."""
+    export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "reexported", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib.util
+    assert importlib.util.find_spec("reexported") is not None
+    path, _ = export(sd.warps.exponential(), sd.bases.legendre(4), "1/10", "reexported", tmp_path)
+    assert is_generated(path) and sorted(p.name for p in tmp_path.iterdir()) == ["reexported"]
+
+
+def test_cli_out_problems_exit_2_with_one_line(capsys, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    base = ["--warp", "exponential", "--basis", "legendre", "--N", "3", "--delta", "0.1"]
+    cases = [(["--name", "pkg", "--out", str(afile)], "not a folder"),
+             (["--name", "pkg", "--out", str(tmp_path / "missing")], "does not exist"),
+             (["--name", "k16\n", "--out", str(tmp_path)], "identifier"),
+             (["--name", "json", "--out", str(tmp_path)], "json_ssm")]
+    if os.path.isdir("/proc") and os.path.ismount("/proc"):
+        cases.append((["--name", "pkg", "--out", "/proc"], "/proc"))
+    for argv, words in cases:
+        status, out, err = _cli(capsys, "export", *base, *argv)
+        assert status == 2 and out == "" and words in err and "internal error" not in err, (argv, err)
+        assert err.count("\n") == 1, err
+    assert afile.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into any folder")
+def test_cli_unwritable_out_exits_2(capsys, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        status, out, err = _cli(capsys, "export", "--warp", "exponential", "--basis", "legendre", "--N", "3",
+                                "--delta", "0.1", "--name", "pkg", "--out", str(locked))
+    finally:
+        locked.chmod(0o755)
+    assert status == 2 and "not writable" in err and "internal error" not in err, err
+    assert list(locked.iterdir()) == []
+
+
+def test_a_folder_that_refuses_the_staging_folder_is_an_input_error(tmp_path, monkeypatch):
+    """Writability is checked with os.access, and a failure to create the staging folder (read-only
+    filesystem, /proc's ENOENT, or root squashing) is reported the same way, not as an internal error."""
+    import errno
+
+    def refusing_mkdir(path, mode=0o777, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(os, "mkdir", refusing_mkdir)
+    with pytest.raises(InputError, match="cannot create a folder in --out .*Read-only file system"):
+        export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "pkg", tmp_path)
+    monkeypatch.setattr(os, "mkdir", lambda *a, **k: None)
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)
+    with pytest.raises(InputError, match="not writable"):
+        export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "pkg", tmp_path)
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------- generated kernels: inputs
+
+
+@pytest.fixture(scope="module")
+def small_package(tmp_path_factory):
+    """A small generated package (exponential warp, Legendre N = 3, Delta = 1/10), imported."""
+    out = tmp_path_factory.mktemp("small_package")
+    _, spec = export(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "export_small3", out)
+    return import_package(out, "export_small3", spec.hash)
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 3e38)])
+def test_conv_stays_finite_where_scan_does(small_package, dtype, big):
+    pkg = small_package
+    u = np.full(10, big, dtype=dtype)
+    u2 = np.stack([u, -u / 2, np.zeros_like(u), np.linspace(0, 1, 10).astype(dtype)], axis=1)
+    for x in (u, u2):
+        scanned, convolved = pkg.scan(x), pkg.conv(x)
+        assert np.isfinite(scanned).all() and convolved.dtype == dtype
+        assert np.isfinite(convolved).all(), convolved
+        scale = np.max(np.abs(scanned), axis=0)
+        assert np.all(np.abs(convolved - scanned) <= 1e-4 * scale), (convolved, scanned)
+    rng = np.random.default_rng(3)
+    u = rng.standard_normal((64, 2))
+    assert np.max(np.abs(pkg.conv(u) - pkg.scan(u))) < 1e-13          # ordinary inputs unchanged
+
+
+def test_empty_signals_give_empty_results(small_package):
+    """L = 0 is a valid signal for every entry point that takes u, 1-D or 2-D."""
+    pkg, N = small_package, small_package.N
+    c0 = np.arange(1.0, N + 1)
+    calls = {"scan": pkg.scan, "conv": pkg.conv, "scan_final": pkg.scan_final,
+             "scan_variable": lambda u, c0=None: pkg.scan_variable(u, 0.1, c0)}
+    for dtype in (np.float64, np.float32):
+        for label, call in calls.items():
+            final = label == "scan_final"
+            one = call(np.zeros(0, dtype=dtype))
+            assert one.shape == ((N,) if final else (0, N)) and one.dtype == dtype, (label, one.shape)
+            many = call(np.zeros((0, 2), dtype=dtype))
+            assert many.shape == ((2, N) if final else (0, 2, N)) and many.dtype == dtype, (label, many.shape)
+            kept = call(np.zeros(0, dtype=dtype), c0)
+            if final:
+                assert np.array_equal(kept, c0.astype(dtype))
+
+
+def test_masked_arrays_are_refused(small_package):
+    pkg = small_package
+    masked = np.ma.masked_array(np.ones(6), mask=[0, 1, 0, 0, 1, 0])
+    for call in (pkg.scan, pkg.conv, pkg.scan_final, lambda u: pkg.scan_variable(u, 0.1)):
+        with pytest.raises(TypeError, match=r"masked array.*u\.filled\(0\)"):
+            call(masked)
+    with pytest.raises(TypeError, match=r"masked array.*delta\.filled"):
+        pkg.scan_variable(np.ones(6), np.ma.masked_array(np.full(6, 0.1), mask=[0, 0, 1, 0, 0, 0]))
+    with pytest.raises(TypeError, match=r"masked array.*c0\.filled"):
+        pkg.scan(np.ones(6), np.ma.masked_array(np.ones(pkg.N)))
+    with pytest.raises(TypeError, match="masked array"):
+        pkg.step(np.zeros(pkg.N), np.ma.masked_array(1.0, mask=True))
+    assert np.array_equal(pkg.scan(masked.filled(0)), pkg.scan(np.array([1.0, 0, 1, 1, 0, 1])))

@@ -456,8 +456,10 @@ def conv(u, c0=None):
     """All states at once by FFT convolution (the S4 route): c_t = sum_{k<=t} A^k B u_{t-k} + A^{t+1} c0.
 
     Same shapes and dtype rule as :func:`scan`; numpy.fft with zero padding to a power of two >= 2L,
-    so the circular convolution equals the linear one. Rounding differs from :func:`scan` (FFT error
-    ~ eps log L times the sizes of u and the kernel), not the mathematics.
+    so the circular convolution equals the linear one; each channel of u is scaled by a power of two
+    (exactly) before the transform, so u near the float maximum does not overflow where :func:`scan`
+    stays finite. Rounding differs from :func:`scan` (FFT error ~ eps log L times the sizes of u and
+    the kernel), not the mathematics.
     """
     u2, one_channel = _checks.signal(u)
     L, H = u2.shape
@@ -467,9 +469,13 @@ def conv(u, c0=None):
     if L:
         n_fft = 1 << (2 * L - 1).bit_length()
         K = np.fft.rfft(kernel(L, dtype), n=n_fft, axis=0)
-        U = np.fft.rfft(u2, n=n_fft, axis=0)
+        # each channel is scaled by a power of two near its largest magnitude before the FFT and back after
+        # (no rounding: only values below the FFT's error can underflow), so a finite u near the float
+        # maximum does not overflow inside the transform
+        shift = np.frexp(np.max(np.abs(u2), axis=0))[1] - 1
+        U = np.fft.rfft(np.ldexp(u2, -shift), n=n_fft, axis=0)
         for h in range(H):
-            out[:, h, :] = np.fft.irfft(U[:, h, None] * K, n=n_fft, axis=0)[:L]
+            out[:, h, :] = np.ldexp(np.fft.irfft(U[:, h, None] * K, n=n_fft, axis=0)[:L], shift[h])
         if state is not None:
             free = np.empty((L, H, N), dtype=dtype)
             _scan_fixed(np.zeros((L, H), dtype=dtype), state, free, True)

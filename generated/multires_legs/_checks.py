@@ -5,6 +5,8 @@
 Each check names the input, the property it broke and what would be valid. Float inputs must be
 float32 or float64 (integers are refused rather than silently converted); the computation follows
 the dtype of u. Host arrays are checked for finite values; CUDA device arrays for shape and dtype only.
+Numpy masked arrays are refused (their masks would be silently ignored). An empty signal (L = 0) is
+valid: the entry points return empty results of the usual shapes.
 """
 
 import numbers
@@ -26,6 +28,9 @@ def _host_float_array(x, name, what):
     if is_device_array(x):
         raise TypeError(f"{name} is a CUDA device array; the CPU kernels need a host numpy array "
                         f"(use {name}.copy_to_host(), or the *_cuda functions)")
+    if isinstance(x, _np.ma.MaskedArray):
+        raise TypeError(f"{name} is a numpy masked array: the kernels would ignore its mask; fill the masked "
+                        f"values first (e.g. {name}.filled(0)) and pass a plain array")
     if isinstance(x, bool) or isinstance(x, _np.bool_):
         raise TypeError(f"{name} must be {what} of float32 or float64, got a bool")
     if isinstance(x, numbers.Real) and not isinstance(x, _np.generic):
@@ -54,7 +59,7 @@ def signal(u, name="u"):
     _check_signal_shape(arr.shape, name)
     _check_finite(arr, name)
     one_channel = arr.ndim == 1
-    return _np.ascontiguousarray(arr.reshape(arr.shape[0], -1) if one_channel else arr), one_channel
+    return _np.ascontiguousarray(arr.reshape(arr.shape[0], 1) if one_channel else arr), one_channel
 
 
 def device_signal(u, name="u"):

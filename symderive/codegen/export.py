@@ -1,26 +1,69 @@
-"""Write a generated package atomically, and never over a folder symderive did not generate.
+"""Write a generated package safely, and never over a folder symderive did not generate.
 
 ``export(warp, basis, delta, name, out)`` derives the model, builds its :class:`~.spec.KernelSpec`,
 renders the templates (:mod:`.render`) and writes ``out/name/``; ``export_bank(warps, basis, delta,
 name, out)`` does the same for a bank of several warps with one basis (:mod:`.bank`,
-:mod:`.render_bank`). Both write through :func:`write_files`:
+:mod:`.render_bank`). Both refuse, before deriving anything (:class:`~symderive.errors.InputError`,
+exit status 2 from the CLI): an ``out`` that does not exist, is not a folder or is not writable; a
+``name`` that is not an ASCII identifier or is taken by a standard-library, built-in or installed
+top-level module, or symderive (:func:`~.spec.check_name`); an ``out/name`` that is a symbolic link, or
+that exists without symderive's marker file. Both write through :func:`write_files`:
 
-1. every file is written into a fresh temporary folder beside the target (``out/.name.tmp-*``);
-2. the folder gets a marker file, ``.symderive-generated``, holding the spec hash;
-3. an existing ``out/name`` is replaced only if it carries that marker (otherwise: an error, nothing
-   touched); it is first renamed aside, the new folder is renamed into place, then the old one is
-   removed. A killed export therefore leaves either the old package or the new one at ``out/name``,
-   never a half-written one (at worst a stray ``.name.*`` folder beside it).
+1. every file is written into a fresh staging folder beside the target, ``out/.name.tmp-<pid>-<random>``
+   (folders created with mode ``0o777`` less the umask, files as ``open`` creates them, so other users
+   can import the package when the umask lets them), with a marker file, ``.symderive-generated``,
+   holding the spec hash (an ``out`` where that folder cannot be created, e.g. ``/proc``, is an
+   InputError too). Nothing is locked while rendering and writing;
+2. then an exclusive lock on ``out/.name.lock`` (``fcntl.flock``) is taken, for the swap only:
+   concurrent exports of one name wait for each other here, and each of them succeeds (the last one to
+   take the lock leaves its package). Holding it, the export
+
+   a. removes stray ``.name.tmp-<pid>-*`` and ``.name.old-<pid>-*`` folders whose process ``<pid>`` no
+      longer exists (left by killed exports; pid-less ``.name.tmp-*`` / ``.name.old-*`` folders of older
+      symderive versions only when they carry the marker);
+   b. checks ``out/name`` again: a symbolic link, or anything without the marker, is refused (an error,
+      nothing touched);
+   c. puts the staging folder in place. A new name is one ``os.rename``. An existing package is
+      exchanged with the staging folder in one step by Linux's ``renameat2(RENAME_EXCHANGE)``, so a
+      package (the old one, then the new one) is at ``out/name`` at every instant.
+
+      Fallback where ``renameat2`` cannot exchange (not Linux, glibc < 2.28, kernel < 3.15, or a
+      filesystem answering EINVAL / ENOSYS / EOPNOTSUPP): the old package is renamed aside to
+      ``.name.old-<pid>-<random>`` and the new one renamed into place, both under the lock. Between those
+      two renames there is *no* package at ``out/name``: a reader can miss it there, and an export killed
+      there leaves none (the old one waits whole in the ``.old`` folder; the next export of that name puts
+      its package in place and removes the strays);
+   d. deletes the lock file and releases the lock (a waiter that then holds a lock on the deleted file
+      opens the current one and waits again), so ``out`` holds only the package afterwards;
+
+3. the old package, now at the staging (or ``.old``) name, is removed.
+
+A killed export therefore leaves the old package or the new one at ``out/name`` (in the fallback, see
+2c), never a half-written one, and at worst a stray ``.name.tmp-<pid>-*`` or ``.name.old-<pid>-*``
+folder and the lock file beside it, which the next export of that name removes. A stray whose pid has
+meanwhile been reused by a live process stays until that process ends. Without ``fcntl`` (not POSIX)
+exports of one name are not serialized, and strays that carry a pid are left in place.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import functools
 import importlib
 import os
+import re
+import secrets
 import shutil
 import sys
-import tempfile
+import time
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no lock (module docstring)
+    fcntl = None
 
 from ..derivation.model import derive
 from ..errors import InputError
@@ -30,6 +73,10 @@ from .render_bank import render_bank
 from .spec import KernelSpec, build_spec, check_name
 
 MARKER = ".symderive-generated"
+_FOLDER_MODE = 0o777        # less the umask, applied by mkdir itself (no umask() round trip: thread safe)
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
 
 
 def marker_text(spec: KernelSpec) -> str:
@@ -39,53 +86,251 @@ def marker_text(spec: KernelSpec) -> str:
 
 def is_generated(folder: Path) -> bool:
     """True when ``folder`` carries symderive's marker file."""
-    return (Path(folder) / MARKER).is_file()
+    return os.path.isfile(os.path.join(folder, MARKER))
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse ``target`` unless it is absent or a real folder carrying symderive's marker. Outside the lock
+    a concurrent export may be swapping ``target`` between two checks (in the fallback it is briefly
+    absent): a failed check is looked at again twice, 50 ms apart, before the refusal."""
+    for _ in range(2):
+        try:
+            _check_replaceable_once(target)
+            return
+        except InputError:
+            time.sleep(0.05)
+    _check_replaceable_once(target)
+
+
+def _check_replaceable_once(target: Path) -> None:
+    if os.path.islink(target):
+        try:
+            points_to = os.readlink(target)
+        except OSError:
+            points_to = "?"
+        raise InputError(f"{str(target)!r} is a symbolic link (to {points_to!r}); symderive replaces only folders "
+                         "it generated, never a link or what it points to: remove the link or choose another "
+                         "--name or --out")
+    if os.path.lexists(target) and not (os.path.isdir(target) and is_generated(target)):
+        raise InputError(f"{str(target)!r} exists and was not generated by symderive (no {MARKER} file); "
+                         "refusing to overwrite it: choose another --name or --out")
 
 
 def _target(out, name: str) -> Path:
-    """``out/name`` after checking that ``out`` exists and ``out/name`` is absent or symderive's own."""
+    """``out/name`` after checking that ``out`` is a writable folder and ``out/name`` absent or symderive's
+    own folder (not a link)."""
     out = Path(out)
-    if not out.is_dir():
+    if not os.path.isdir(out):
+        if os.path.lexists(out):
+            what = ("a file" if os.path.isfile(out) else "a symbolic link to nothing" if os.path.islink(out)
+                    else "neither a file nor a folder")
+            raise InputError(f"--out {str(out)!r} is not a folder (it is {what}); give the folder to write the "
+                             "package into")
         raise InputError(f"--out folder {str(out)!r} does not exist (create it first)")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"--out folder {str(out)!r} is not writable by this user: choose a folder you can "
+                         "write to")
     target = out / name
-    if target.exists() and not (target.is_dir() and is_generated(target)):
-        raise InputError(f"{str(target)!r} exists and was not generated by symderive (no {MARKER} file); "
-                         "refusing to overwrite it: choose another --name or --out")
+    _check_replaceable(target)
     return target
 
 
+# ---------------------------------------------------------------------- staging folders, lock, swap
+
+
+def _staging_name(name: str, kind: str) -> str:
+    """``.name.kind-<pid>-<random>``: the pid lets a later export tell a dead export's leftovers."""
+    return f".{name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _make_staging(out: Path, name: str) -> Path:
+    """A fresh empty staging folder in ``out`` (mode 0o777 less the umask); InputError if ``out`` refuses."""
+    while True:
+        path = out / _staging_name(name, "tmp")
+        try:
+            os.mkdir(path, _FOLDER_MODE)
+            return path
+        except FileExistsError:
+            continue
+        except OSError as exc:   # e.g. EACCES, EROFS, or ENOENT from /proc
+            raise InputError(f"cannot create a folder in --out {str(out)!r} ({exc.strerror or exc}): choose a "
+                             "writable folder on a regular filesystem") from None
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (POSIX ``kill(pid, 0)``; elsewhere every process counts as alive)."""
+    if os.name != "posix":
+        return True           # os.kill would terminate it on Windows
+    if pid == os.getpid():
+        return True           # this process (another thread may be exporting the same name)
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:           # EPERM: alive, another user's
+        return True
+    return True
+
+
+def _remove_strays(out: Path, name: str) -> list[str]:
+    """Remove ``out/.name.tmp-<pid>-*`` and ``.name.old-<pid>-*`` folders whose process is dead (and, from
+    symderive versions without the pid, ``.name.tmp-*`` / ``.name.old-*`` folders carrying the marker).
+    Called under the lock; returns the names removed."""
+    with_pid = re.compile(rf"\.{re.escape(name)}\.(?:tmp|old)-(\d+)-[0-9a-f]+")
+    legacy = re.compile(rf"\.{re.escape(name)}\.(?:tmp|old)-[A-Za-z0-9_]+")
+    removed = []
+    try:
+        entries = list(os.scandir(out))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = with_pid.fullmatch(entry.name)
+        if match:
+            stray = not _pid_alive(int(match.group(1)))
+        else:
+            stray = bool(legacy.fullmatch(entry.name)) and is_generated(entry.path)
+        try:
+            stray = stray and entry.is_dir(follow_symlinks=False)
+        except OSError:
+            stray = False
+        if stray:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+@contextlib.contextmanager
+def _locked(out: Path, name: str):
+    """Hold an exclusive ``flock`` on ``out/.name.lock``; the file is deleted before the lock is released.
+
+    A waiter that wakes up holding a lock on a deleted (or replaced) lock file opens the current one and
+    waits again, so two exports never both hold the lock of one name.
+    """
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    path = out / f".{name}.lock"
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except OSError as exc:
+            raise InputError(f"cannot open the lock file {str(path)!r} ({exc.strerror or exc}): remove it or "
+                             "choose another --out") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                current = None
+        except BaseException:
+            os.close(fd)
+            raise
+        if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
+
+
+@functools.lru_cache(maxsize=1)
+def _renameat2():
+    """libc's ``renameat2`` through ctypes, or None where there is none (not Linux, glibc < 2.28)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange the folders ``a`` and ``b`` (both exist); False where that is not supported."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _swap(staging: Path, target: Path, name: str) -> Path | None:
+    """Put ``staging`` at ``target`` (under the lock); returns the folder now holding the old package, to be
+    removed, or None."""
+    if not os.path.lexists(target):
+        os.rename(staging, target)
+        return None
+    if _exchange(staging, target):
+        return staging                  # the old package is now at the staging name
+    old = target.parent / _staging_name(name, "old")
+    os.rename(target, old)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(old, target)          # put the old package back
+        raise
+    return old
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def write_files(files: dict, name: str, marker: str, out) -> Path:
-    """Write ``{relative path: text}`` and the marker file (text ``marker``) to ``out/name`` atomically."""
+    """Write ``{relative path: text}`` and the marker file (text ``marker``) to ``out/name``: staged, then
+    swapped in under a per-name lock, so that a package is at ``out/name`` at every instant (module
+    docstring, with the fallback where the swap takes two renames)."""
     target = _target(out, name)
     out = target.parent
     files = dict(files)
     files[MARKER] = marker
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out))
+    staging = _make_staging(out, name)
+    old = None
     try:
         for relative in sorted(files):
             path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=_FOLDER_MODE, parents=True, exist_ok=True)
             with open(path, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(files[relative])
                 fh.flush()
                 os.fsync(fh.fileno())
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{name}.old-", dir=out))
-            os.rmdir(old)
-            os.rename(target, old)
-        os.rename(staging, target)
-        staging = None
-        if old is not None:
-            shutil.rmtree(old)
+        with _locked(out, name):
+            _remove_strays(out, name)
+            _check_replaceable(target)
+            try:
+                old = _swap(staging, target, name)
+            except PermissionError as exc:
+                raise InputError(f"cannot replace {str(target)!r} ({exc.strerror}): it belongs to a user whose "
+                                 "folders this user may not move; choose another --name or --out") from None
+            staging = None
+            _fsync_folder(out)
     finally:
-        if staging is not None and staging.exists():
-            shutil.rmtree(staging)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)   # a leftover (another user's files) goes with a later export
     return target
 
 
 def write_package(spec: KernelSpec, out) -> Path:
-    """Render ``spec`` and write it to ``out/spec.name`` atomically (module docstring)."""
+    """Render ``spec`` and write it to ``out/spec.name`` (:func:`write_files`)."""
     _target(out, spec.name)             # refuse before rendering
     return write_files(render_package(spec), spec.name, marker_text(spec), out)
 
@@ -98,7 +343,7 @@ def bank_marker_text(spec: BankSpec) -> str:
 
 
 def write_bank(spec: BankSpec, out) -> Path:
-    """Render the bank ``spec`` and write it to ``out/spec.name`` atomically (module docstring)."""
+    """Render the bank ``spec`` and write it to ``out/spec.name`` (:func:`write_files`)."""
     _target(out, spec.name)
     return write_files(render_bank(spec), spec.name, bank_marker_text(spec), out)
 
@@ -106,7 +351,9 @@ def write_bank(spec: BankSpec, out) -> Path:
 def export(warp, basis, delta, name: str, out) -> tuple[Path, KernelSpec]:
     """Derive ``warp x basis``, build the spec at step ``delta`` and write the package ``out/name``."""
     _target(out, check_name(name))        # refuse a bad name or folder before deriving
-    spec = build_spec(derive(warp, basis), delta, name)
+    model = derive(warp, basis)
+    model.check_cost(["generator"] + ([] if warp.time_varying else ["lag"]), delta)   # refuse up front
+    spec = build_spec(model, delta, name)
     return write_package(spec, out), spec
 
 
@@ -124,7 +371,10 @@ def export_bank(warps, basis, delta, name: str, out) -> tuple[Path, BankSpec]:
     if isinstance(basis, (list, tuple)):
         raise InputError("export_bank takes one basis for every member (the bank shares its basis), got a "
                          f"{type(basis).__name__}")
-    spec = build_bank_spec([derive(warp, basis) for warp in warps], delta, name)
+    models = [derive(warp, basis) for warp in warps]
+    for model in models:
+        model.check_cost(["generator", "lag"], delta)     # refuse up front, member by member
+    spec = build_bank_spec(models, delta, name)
     return write_bank(spec, out), spec
 
 

@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import keyword
 import re
+import sys
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -49,7 +51,7 @@ from ..inputs.warps import exact_rate_or_window
 
 SPEC_VERSION = 1
 _SMALLEST_WEIGHT = 1e-290      # Gauss-Laguerre weights below this are too close to float64 underflow
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)   # used with fullmatch: no trailing newline
 
 
 @dataclass(frozen=True)
@@ -100,11 +102,41 @@ def _canonical(value):
     return value
 
 
+@functools.lru_cache(maxsize=1)
+def _taken_names() -> dict:
+    """``{top-level module name: why a package may not take it}``: the standard library, the modules built
+    into the interpreter, the installed distributions' top-level packages, and ``symderive`` itself.
+
+    Computed once per process (reading the installed distributions takes ~0.1 s). Only names that exist
+    for every interpreter session count: a package that symderive exported earlier into some folder is not
+    looked up (``importlib.util.find_spec`` would find it and block its re-export).
+    """
+    taken = {}
+    try:
+        installed = importlib.metadata.packages_distributions()
+    except Exception:  # noqa: BLE001 - broken metadata of some distribution: check the other names
+        installed = {}
+    for module, distributions in installed.items():
+        taken[module] = f"the installed distribution {', '.join(sorted(set(distributions)))} (its top-level package)"
+    for module in sys.builtin_module_names:
+        taken[module] = "a module built into the Python interpreter"
+    for module in getattr(sys, "stdlib_module_names", ()):
+        taken[module] = "a module of the Python standard library"
+    taken["symderive"] = "symderive itself"
+    return taken
+
+
 def check_name(name: str) -> str:
-    """A package name must be a Python identifier (not a keyword), at most 64 characters."""
-    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
-        raise InputError(f"--name must be a Python identifier (letters, digits, _; not starting with a digit; "
+    """A package name must be an ASCII Python identifier (not a keyword), at most 64 characters, and not
+    the name of a standard-library, built-in or installed top-level module, nor ``symderive`` (a package
+    of such a name would shadow that module, or be shadowed by it, on import)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or keyword.iskeyword(name):
+        raise InputError(f"--name must be a Python identifier (ASCII letters, digits, _; not starting with a digit; "
                          f"not a keyword; at most 64 characters), got {name!r}")
+    why = _taken_names().get(name)
+    if why is not None:
+        raise InputError(f"--name {name!r} is taken by {why}: a generated package of that name would shadow it or be "
+                         f"shadowed by it on import; choose another name, e.g. {name + '_ssm'!r}")
     return name
 
 

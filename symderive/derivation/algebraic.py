@@ -29,7 +29,7 @@ import math
 import sympy as sp
 from flint import fmpq, fmpq_mat, fmpq_poly
 
-from .._limits import SymbolicTimeout, time_limit
+from .._limits import SymbolicGaveUp, SymbolicTimeout, time_limit
 from ..inputs.bases import Basis
 from ..inputs.expressions import symbol
 from ..inputs.warps import StationaryWarp, Warp
@@ -68,6 +68,8 @@ def _rational_in_t(expr: sp.Expr, what: str) -> tuple[int, fmpq_poly, fmpq_poly]
             r = sp.cancel(sp.powdenest(sp.expand_power_base(expr.subs(Z, _T**q), force=True), force=True))
             num, den = sp.fraction(r)
             P, Q = sp.Poly(num, _T), sp.Poly(den, _T)
+    except SymbolicGaveUp:
+        raise NotAlgebraic(f"{what} {sp.sstr(expr)} is not a rational function of z^(1/q) (SymPy gave up)") from None
     except SymbolicTimeout:
         raise NotAlgebraic(f"the symbolic budget ran out while writing {what} as a rational function") from None
     except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
@@ -93,6 +95,8 @@ def _exact_rational(value: sp.Expr, what: str) -> fmpq:
     try:
         with time_limit():
             value = sp.nsimplify(sp.simplify(value), rational=False) if not value.is_Rational else value
+    except SymbolicGaveUp:
+        raise NotAlgebraic(f"SymPy could not simplify {what}") from None
     except SymbolicTimeout:
         raise NotAlgebraic(f"the symbolic budget ran out while simplifying {what}") from None
     if not value.is_Rational:

@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 from flint import arb, fmpq
 
+from .._limits import SymbolicTimeout, time_limit
 from ..errors import DerivationError
 
 
@@ -127,8 +128,38 @@ def _compile(e, variable):
     if isinstance(e, sp.log) and len(e.args) == 2:   # not produced by SymPy's constructor, kept for safety
         a, b = (_compile(arg, variable) for arg in e.args)
         return lambda x: _FUNCTIONS[sp.log](a(x)) / _FUNCTIONS[sp.log](b(x))
+    if not e.free_symbols:
+        return _evalf_constant(e)
     raise UnsupportedExpression(f"cannot evaluate {sp.sstr(e)} numerically in ball arithmetic "
                                 f"(unsupported: {type(e).__name__})")
+
+
+def _evalf_constant(e):
+    """A real constant flint has no function for (``Si(2)``, ``Ei(2)`` from a basis's normalization):
+    SymPy's adaptive ``evalf`` at the working precision plus 32 guard bits, taken as a ball of radius
+    ``2^-(precision)`` relative (``evalf`` claims every digit it returns)."""
+    cache = {}
+
+    if e.has(sp.Integral, sp.Sum, sp.Product):
+        raise UnsupportedExpression(f"cannot evaluate {sp.sstr(e)} numerically in ball arithmetic "
+                                    "(an unevaluated integral or sum has no error bound)")
+
+    def value(x):
+        prec = flint.ctx.prec
+        if prec not in cache:
+            digits = int(prec * 0.30103) + 10
+            try:
+                with time_limit():
+                    number = sp.N(e, digits)
+            except SymbolicTimeout:
+                raise DerivationError(f"SymPy could not evaluate the constant {sp.sstr(e)[:80]} in time") from None
+            if not (number.is_Float and number.is_finite):
+                raise DerivationError(f"the constant {sp.sstr(e)} is not a finite real number ({number})")
+            sign, man, exp, _ = number._mpf_
+            exact = arb(-int(man) if sign else int(man)) * arb(2) ** int(exp)   # keeps its rounding radius
+            cache[prec] = exact + arb(0, abs(exact.mid()) * arb(2) ** (-prec))  # evalf's 10 extra digits, and more
+        return np.full(x.shape, cache[prec], dtype=object)
+    return value
 
 
 def midpoint(x: arb) -> mpmath.mpf:

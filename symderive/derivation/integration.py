@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .. import progress
-from .._limits import SymbolicTimeout, time_limit
+from .._limits import SymbolicTimeout, tidy, time_limit
 from ..errors import DerivationError
 from ..inputs.expressions import symbol
 
@@ -51,15 +51,6 @@ def _symbolic(expr, lo, hi):
     if value.has(sp.Integral) or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.has(sp.Piecewise):
         return None
     return value
-
-
-def tidy(value: sp.Expr) -> sp.Expr:
-    """``sp.simplify(value)`` within the budget; the unsimplified (equally exact) value otherwise."""
-    try:
-        with time_limit():
-            return sp.simplify(value)
-    except SymbolicTimeout:
-        return value
 
 
 def integrate_entries(a_integrands, b_integrands, a_limits, b_limits, a_extra=None) -> Integrals | None:

@@ -28,11 +28,12 @@ import numpy as np
 import sympy as sp
 
 from .. import cache
-from .._limits import SymbolicTimeout, active_budget, budget, time_limit
+from .._limits import SymbolicTimeout, active_budget, budget, tidy, time_limit
 from ..errors import DerivationError, InputError
 from ..inputs.bases import Basis
 from ..inputs.expressions import symbol
 from ..inputs.warps import DELTA, Warp, _positive_number
+from .. import cost
 from . import algebraic, exact, integration, quadrature, trigonometric
 from .arb_eval import midpoint
 
@@ -97,6 +98,14 @@ class LagModel:
         self.basis = basis
         self.N = basis.N
 
+    def _cost_kind(self, kind: str) -> str:
+        """The route kind of :mod:`symderive.cost` (polynomial bases in ``-log z`` cost more)."""
+        return kind + "-neglog" if kind == "polynomial" and self.basis.coordinate == "neglog" else kind
+
+    @property
+    def _label(self) -> str:
+        return f"{self.warp.spec} x {self.basis.spec}"
+
     def __repr__(self) -> str:
         return f"LagModel(warp={self.warp.spec!r}, basis={self.basis.spec!r}, N={self.N})"
 
@@ -105,10 +114,10 @@ class LagModel:
     @functools.cached_property
     def lag_kind(self) -> str | None:
         """The exact lag formula that applies (``exact.LAG_KINDS``), or None for the fallback routes."""
-        form = self.basis.polynomial_form
-        if form is None or self.basis.weight != 1 or self.warp.structure not in ("dilation", "translation"):
+        coordinate = self.basis.coordinate       # known without building the polynomial form
+        if coordinate is None or self.basis.weight != 1 or self.warp.structure not in ("dilation", "translation"):
             return None
-        if form.coordinate == "z":
+        if coordinate == "z":
             return self.warp.structure
         return "neglog-translation" if self.warp.structure == "dilation" else None
 
@@ -130,10 +139,9 @@ class LagModel:
     @_within_budget
     def _velocity_polynomial(self):
         """``(c, [r_0, r_1, ...], r1)`` with ``v_y = c sum_r r_r y^r`` and ``v(1) = c r1``, rational r's; or None."""
-        form = self.basis.polynomial_form
-        if self.basis.weight != 1 or (form is None and self.basis.fourier_modes is None):
+        if self.basis.weight != 1 or (self.basis.coordinate is None and self.basis.fourier_modes is None):
             return None
-        coordinate = "z" if form is None else form.coordinate
+        coordinate = self.basis.coordinate or "z"
         v = self.warp.velocity()
         try:
             with time_limit():
@@ -161,7 +169,31 @@ class LagModel:
         ``"integration"`` (per-entry fallbacks): exact routes need a velocity polynomial in the coordinate."""
         if self._velocity_polynomial is None:
             return "integration"
-        return "fourier" if self.basis.polynomial_form is None else "polynomial"
+        return "fourier" if self.basis.coordinate is None else "polynomial"
+
+    def check_cost(self, steps, delta=None, t=None) -> None:
+        """Refuse, before any of it starts, work whose estimated time or memory exceeds the budget
+        (:func:`symderive.cost.check_all`). ``steps``: any of ``"generator"``, ``"lag"`` (floats, as
+        :meth:`numeric_generator` and :meth:`numeric` compute them), ``"generator_exact"``, ``"lag_exact"``
+        (SymPy, as :attr:`A_gen` and :meth:`lag`); the basis's exact form is counted when it is not built yet."""
+        kinds = []
+        if self.basis._form is None and self.basis._form_factory is not None:
+            kinds.append(("basis", self.basis.name))
+        for step in steps:
+            if step == "generator":
+                kinds.append((step, self._cost_kind("polynomial") if self._generator_kind == "polynomial"
+                              else "quadrature"))
+            elif step == "lag":
+                kinds.append((step, self.lag_kind or "quadrature"))
+            elif step == "generator_exact" and self._generator_kind != "integration":
+                kinds.append((step, self._cost_kind(self._generator_kind)))
+            elif step == "verify":
+                kinds.append((step, "pair"))
+            elif step == "lag_exact" and self.lag_kind is not None and delta is not None:
+                s = self._lag_parameter(self._check_delta(delta, t), t)
+                rational = s.is_Rational and self.lag_kind != "neglog-translation"
+                kinds.append((step, "rational" if rational else self.lag_kind))
+        cost.check_all(kinds, self.N, self._label)
 
     @property
     def generator_route(self) -> str:
@@ -227,6 +259,8 @@ class LagModel:
     @functools.cached_property
     @_within_budget
     def _generator(self):
+        if self._generator_kind in ("fourier", "polynomial"):
+            cost.check("generator_exact", self._cost_kind(self._generator_kind), self.N, self._label)
         if self._generator_kind == "fourier":
             return self._generator_fourier
         if self._generator_kind == "polynomial":
@@ -301,7 +335,7 @@ class LagModel:
         if d.free_symbols:
             return d
         window = self.warp.max_delta()
-        if window != sp.oo and sp.simplify(d - window).is_nonnegative:
+        if window != sp.oo and tidy(d - window).is_nonnegative:
             raise InputError(f"delta must be smaller than the window {sp.sstr(window)} of {self.warp.spec}, "
                              f"got {sp.sstr(d)}")
         return d
@@ -317,6 +351,8 @@ class LagModel:
             s = self._lag_parameter(delta, t)
             form = self.basis.polynomial_form
             need_e = self.lag_kind == "neglog-translation"
+            cost.check("lag_exact", "rational" if s.is_Rational and not need_e else self.lag_kind, self.N,
+                       self._label)
             if s.is_Rational and not need_e:
                 ring = exact.RationalRing(flint.fmpq(int(s.p), int(s.q)))
             else:
@@ -375,7 +411,7 @@ class LagModel:
         """``compute()`` through the disk cache (:mod:`symderive.cache`), keyed by the canonical inputs."""
         name = cache.key("numeric", {"warp": self.warp.spec, "basis": self.basis.spec, "N": self.N, "what": what,
                                      "delta": None if delta is None else sp.srepr(delta),
-                                     "t": None if t is None else sp.srepr(sp.sympify(t)),
+                                     "t": None if t is None else sp.srepr(_positive_number(t, "t")),
                                      "dtype": _dtype_name(dtype), "dps": dps})
         stored = cache.load(name)
         if stored is not None:
@@ -383,6 +419,11 @@ class LagModel:
                 return _decode_pair(stored, dtype, dps)
             except (KeyError, TypeError, ValueError):
                 pass   # a damaged entry is recomputed and rewritten
+        if what == "generator":
+            kind = self._cost_kind("polynomial") if self._generator_kind == "polynomial" else "quadrature"
+        else:
+            kind = self.lag_kind or "quadrature"
+        cost.check(what, kind, self.N, self._label)      # refuse before the work, not after
         pair = compute()
         b = active_budget()
         if b is None or not b.spent:     # a fallback taken because time ran out is not remembered
@@ -454,7 +495,7 @@ def _certified(compute, bits, dtype, dps, cancellation_bits=0):
     ``bits`` correct relative bits, or certainly below the target's underflow threshold (then 0).
     The first precision allows for ``cancellation_bits`` lost to cancellation; it doubles from there."""
     floor = _underflow(dtype, bits)
-    prec = 2 * bits + 64 + cancellation_bits
+    prec = 2 * bits + 64 + max(0, cancellation_bits)   # tiny coefficients (z / 10**60) cancel nothing
     while prec <= _MAX_PREC:
         A, B = compute(prec)
         if _converged(A, bits, floor) and _converged(B, bits, floor):
@@ -527,9 +568,27 @@ def _decode_pair(stored: dict, dtype, dps) -> LagPair:
                    error_estimate=stored["error_estimate"], note=stored["note"])
 
 
+def _require_narrow_balls(matrices, bits) -> None:
+    """Refuse quadrature balls wider than ``2^-(bits/2)`` of the largest entry (normwise): two rules can agree
+    on midpoints that rounding has emptied of meaning (``sin(exp(100) z)`` at 124 bits: every entry is
+    ``0 +/- 2``), and a rounded midpoint would then be a wrong answer."""
+    mids, rads = [], []
+    for M in matrices:
+        for i in range(M.nrows()):
+            for j in range(M.ncols()):
+                mids.append(abs(M[i, j].mid()))
+                rads.append(M[i, j].rad())
+    scale, widest = max(mids), max(rads)
+    if widest > scale * flint.arb(2) ** (-(bits // 2)) or (scale == 0 and widest > 0):
+        raise DerivationError("the quadrature lost its accuracy to rounding (entries known only to "
+                              f"+/- {flint.arb(widest).str(3)} against a largest value of {flint.arb(scale).str(3)}): "
+                              "the warp or basis varies too fast for the working precision")
+
+
 def _quadrature_pair(out, dtype, dps, bits) -> LagPair:
     """A :class:`LagPair` from quadrature balls, rounded once (entries below the target's underflow: 0)."""
     floor = _underflow(dtype, bits)
+    _require_narrow_balls([out.A, out.B], bits)
     A = _arb_round(out.A, dtype, dps, floor)
     B = _arb_round(out.B, dtype, dps, floor, vector=True)
     return LagPair(A, B, ROUTE_QUADRATURE, dps=out.digits, precision=out.precision_bits,

@@ -394,8 +394,10 @@ class BasisValues:
             self._fns = [compile_arb(p, Z) for p in fns]
             self._dfns = [compile_arb(sp.diff(p, Z), Z) for p in fns]
         fns = self._dfns if derivative else self._fns
-        out = np.array([f(z) for f in fns], dtype=object).reshape(N, M)
-        return require_finite(out, z, "a basis function" + ("'s derivative" if derivative else ""))
+        what = "a basis function" + ("'s derivative" if derivative else "")
+        accuracy = max(32, flint.ctx.prec // 2)     # raised precision where a value lost it (sin(exp(100) z))
+        out = np.array([evaluate_accurately(f, z, accuracy, what) for f in fns], dtype=object).reshape(N, M)
+        return require_finite(out, z, what)
 
 
 _LOG = np.frompyfunc(lambda a: a.log(), 1, 1)
@@ -454,23 +456,57 @@ def _weighted(values: BasisValues, weight, z, bits: int) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _setup(warp: Warp, basis: Basis, bits: int, what: str):
-    """``(basis values, warp maps, weight, working precision, progress bar)``, inside the working precision."""
+def _setup(warp: Warp, basis: Basis, bits: int, what: str, extra: int = 0):
+    """``(basis values, warp maps, weight, working precision, progress bar)``, inside the working precision
+    (``extra`` bits above the usual, for tiny steps)."""
     values = BasisValues(basis)
-    prec = _precision(bits, values)
+    prec = _precision(bits, values) + extra
     with progress.bar(f"quadrature {what} {warp.spec} x {basis.spec} (N={basis.N})", unit="rule") as bar, \
             flint.ctx.workprec(prec):
         yield values, WarpMaps(warp), _with_weight(basis), prec, bar
 
 
+_MAX_STEP_BITS = 1 << 13
+
+
+def _step_bits(delta) -> int:
+    """About ``-log2(Delta)`` for a small rational step (0 otherwise): the bits below 1 where ``z_Delta``
+    differs from 1, which the working precision must resolve (``Delta = 1e-300`` needs about 1000)."""
+    d = sp.Rational(delta) if getattr(delta, "is_Rational", False) else None
+    if d is None or d >= 1:
+        return 0
+    return max(0, int(d.q).bit_length() - int(d.p).bit_length())
+
+
 def lag_matrices(warp: Warp, basis: Basis, delta: sp.Expr, t=None, *, bits: int = 60) -> NumericMatrices:
-    """``A_Delta`` and ``B_Delta`` (module docstring) to ``bits`` relative bits, estimated."""
-    with _setup(warp, basis, bits, "lag") as (values, maps, weight, prec, bar):
+    """``A_Delta`` and ``B_Delta`` (module docstring) to ``bits`` relative bits, estimated.
+
+    A tiny step moves the cutoff ``z_Delta`` within ``2^-k`` of 1: the working precision rises by ``k``
+    bits (doubling while ``z_Delta`` is still indistinguishable from 1, up to 8192 extra bits)."""
+    extra = _step_bits(delta)
+    while True:
+        try:
+            return _lag_matrices(warp, basis, delta, t, bits, extra)
+        except _CutoffUnresolved as exc:
+            if extra >= _MAX_STEP_BITS:
+                raise DerivationError(str(exc)) from None
+            extra = min(_MAX_STEP_BITS, 2 * extra + 64)
+
+
+class _CutoffUnresolved(Exception):
+    """The cutoff overlaps 1 (or 0) at this working precision."""
+
+
+def _lag_matrices(warp, basis, delta, t, bits, extra) -> NumericMatrices:
+    with _setup(warp, basis, bits, "lag", extra) as (values, maps, weight, prec, bar):
         cut = maps.cutoff(delta, t)
         lam = maps.lag_map(delta, t)
         if not (cut.is_finite() and cut > 0 and cut < 1):
-            raise DerivationError(f"the cutoff z_Delta = f(-Delta) of {warp.spec} at Delta = {sp.sstr(delta)} "
-                                  f"is {cut.str(10)}, not in (0, 1)")
+            message = (f"the cutoff z_Delta = f(-Delta) of {warp.spec} at Delta = {sp.sstr(delta)} "
+                       f"is {cut.str(10)}, not in (0, 1)")
+            if cut.is_finite() and (cut.overlaps(arb(1)) or cut.overlaps(arb(0))):
+                raise _CutoffUnresolved(message + f" at {prec} bits of working precision")
+            raise DerivationError(message)
 
         def a_factors(z):
             lz = evaluate_accurately(lam, z, bits + 32, f"the lag map of {warp.spec}")

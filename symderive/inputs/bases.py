@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import sympy as sp
 from flint import fmpq
 
-from .._limits import SymbolicTimeout, active_budget, time_limit
+from .. import cost
+from .._limits import SymbolicGaveUp, SymbolicTimeout, active_budget, tidy, time_limit
 from ..errors import InputError
 from .expressions import as_expression, symbol
 
@@ -75,15 +76,31 @@ class Basis:
     """
 
     def __init__(self, name, N, *, functions=None, polynomial_form=None, fourier_modes=None, weight=sp.S.One,
-                 params=None, spec=None):
+                 params=None, spec=None, form_factory=None, coordinate=None):
         self.name = name
         self.N = N
         self.weight = sp.sympify(weight)
-        self.polynomial_form = polynomial_form
+        self._form = polynomial_form
+        self._form_factory = form_factory
+        self._coordinate = coordinate if polynomial_form is None else polynomial_form.coordinate
         self.fourier_modes = fourier_modes
         self.params = dict(params or {})
         self._functions = tuple(functions) if functions is not None else None
         self._spec = spec
+
+    @property
+    def polynomial_form(self) -> PolynomialForm | None:
+        """The exact polynomial form, built on first use (for built-in bases: after the cost check of
+        :mod:`symderive.cost`, so that ``legendre(4096)`` is refused, not built for an hour)."""
+        if self._form is None and self._form_factory is not None:
+            cost.check("basis", self.name, self.N, f"{self.name}({self.N})")
+            self._form = self._form_factory(self.N)
+        return self._form
+
+    @property
+    def coordinate(self) -> str | None:
+        """``"z"`` or ``"neglog"`` for a basis with a polynomial form (without building it), else None."""
+        return self._coordinate
 
     @property
     def functions(self) -> tuple[sp.Expr, ...]:
@@ -138,24 +155,31 @@ def _legendre_form(N: int) -> PolynomialForm:
 @functools.lru_cache(maxsize=32)
 def _laguerre_form(N: int) -> PolynomialForm:
     # L_n(y) = sum_i (-1)^i C(n,i) y^i / i!, orthonormal for e^{-y} dy on [0, inf), i.e. dz on (0, 1].
-    rows = tuple(
-        tuple(fmpq((-1) ** i * math.comb(n, i), math.factorial(i)) if i <= n else fmpq(0)
-              for i in range(N))
-        for n in range(N)
-    )
+    # Along a row C(n,i+1) = C(n,i) (n-i)/(i+1) (exact); the factorials are shared by every row.
+    factorials = [1]
+    for i in range(1, N):
+        factorials.append(factorials[-1] * i)
+    rows = []
+    for n in range(N):
+        row, c = [], 1
+        for i in range(N):
+            row.append(fmpq((-1) ** i * c, factorials[i]) if i <= n else fmpq(0))
+            c = c * (n - i) // (i + 1)
+        rows.append(tuple(row))
+    rows = tuple(rows)
     return PolynomialForm("neglog", rows, tuple(fmpq(1) for _ in range(N)))
 
 
 def legendre(N: int = 8) -> Basis:
     """Shifted orthonormal Legendre polynomials ``p_n(z) = sqrt(2n+1) P_n(2z - 1)``."""
     N = _check_N(N)
-    return Basis("legendre", N, polynomial_form=_legendre_form(N))
+    return Basis("legendre", N, form_factory=_legendre_form, coordinate="z")
 
 
 def laguerre(N: int = 8) -> Basis:
     """Log-Laguerre functions ``p_n(z) = L_n(-log z)``, orthonormal for ``dz`` on (0, 1]."""
     N = _check_N(N)
-    return Basis("laguerre", N, polynomial_form=_laguerre_form(N))
+    return Basis("laguerre", N, form_factory=_laguerre_form, coordinate="neglog")
 
 
 def fourier(N: int = 8) -> Basis:
@@ -182,6 +206,9 @@ def custom(functions, weight=1) -> Basis:
         raise InputError("custom basis: the list of functions is empty; give at least one expression in z")
     _check_N(len(exprs))
     w = as_expression(weight, "z", what="basis weight")
+    for i, e in enumerate(exprs):
+        _check_real(e, f"basis function {i}")
+    _check_real(w, "basis weight")
     spec = "functions=" + ";".join(sp.sstr(e) for e in exprs)
     if w != 1:
         spec += f" (weight {sp.sstr(w)})"
@@ -190,6 +217,35 @@ def custom(functions, weight=1) -> Basis:
     if form is not None:
         return Basis("custom", len(exprs), polynomial_form=form, spec=spec)
     return Basis("custom", len(exprs), functions=_gram_schmidt_symbolic(exprs, w), spec=spec)
+
+
+_REALITY_POINTS = 33
+
+
+def _check_real(expr: sp.Expr, what: str) -> None:
+    """Refuse an expression that is not a finite real number at the interior points ``k / 34`` of
+    (0, 1] (``sqrt(z - 1)``, ``log(z - 2)``, ``(-z)**0.5``): an orthonormal basis is real, and a pole
+    inside (0, 1) is not square-integrable. Evaluated with mpmath at 30 digits, within the budget."""
+    if not expr.free_symbols:
+        return
+    import mpmath   # noqa: PLC0415 - only custom bases need it
+    try:
+        with time_limit():
+            fn = sp.lambdify(Z, expr, modules="mpmath")
+            with mpmath.workdps(30):
+                for k in range(1, _REALITY_POINTS + 1):
+                    point = mpmath.mpf(k) / (_REALITY_POINTS + 1)
+                    try:
+                        value = mpmath.mpmathify(fn(point))
+                    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                        value = mpmath.nan
+                    if mpmath.im(value) != 0 or not mpmath.isfinite(value):
+                        shown = mpmath.nstr(value, 6) if mpmath.isfinite(value) else "not finite"
+                        raise InputError(f"custom basis: {what} ({sp.sstr(expr)}) is not a finite real number on "
+                                         f"(0, 1] (at z = {mpmath.nstr(point, 6)}: {shown}); "
+                                         "a basis must be real and square-integrable on (0, 1]")
+    except SymbolicTimeout:
+        return   # undecided within the budget: the numeric route refuses non-real values itself
 
 
 def _rational_poly(expr: sp.Expr, var: sp.Symbol):
@@ -205,6 +261,14 @@ def _rational_poly(expr: sp.Expr, var: sp.Symbol):
 
 def _polynomial_gram_schmidt(exprs) -> PolynomialForm | None:
     """Exact Gram-Schmidt over QQ when every function is a rational polynomial in z or in -log z."""
+    try:
+        with time_limit():
+            return _polynomial_gram_schmidt_within(exprs)
+    except SymbolicTimeout:
+        return None      # not recognized as polynomial in time: the symbolic route (under the budget) decides
+
+
+def _polynomial_gram_schmidt_within(exprs) -> PolynomialForm | None:
     y = sp.Dummy("y", positive=True)
     for coordinate, subst, moment in (
         ("z", lambda e: e.subs(Z, y), lambda m: fmpq(1, m + 1)),
@@ -242,6 +306,10 @@ def _integral(expr, w):
     try:
         with time_limit():
             return sp.integrate(sp.expand(expr * w), (Z, 0, 1))
+    except SymbolicGaveUp as exc:
+        raise InputError(f"custom basis: SymPy could not integrate {sp.sstr(expr * w)} on (0, 1] ({exc}), so the basis "
+                         "cannot be orthonormalized exactly; use functions with elementary integrals "
+                         "(e.g. polynomials)") from None
     except SymbolicTimeout:
         b = active_budget()
         within = f"within the symbolic budget ({b.seconds:g} s)" if b is not None else "within the time limit"
@@ -250,23 +318,73 @@ def _integral(expr, w):
                          "use functions with elementary integrals (e.g. polynomials)") from None
 
 
+def _refuse_sampled_dependence(exprs) -> None:
+    """Refuse a list whose functions are linearly dependent at 48 points of (0, 1) (at 40 digits: the
+    smallest singular value of the sampled matrix below 1e-25 of the largest): ``exp(z); exp(z)`` or
+    ``exp(z); 2*exp(z)``, before SymPy spends the budget integrating a zero norm."""
+    if len(exprs) < 2:
+        return
+    import mpmath   # noqa: PLC0415 - only custom bases need it
+    try:
+        with time_limit(), mpmath.workdps(40):
+            fns = [sp.lambdify(Z, e, modules="mpmath") for e in exprs]
+            points = [mpmath.mpf(2 * k + 1) / 97 for k in range(48)]
+            F = mpmath.matrix([[mpmath.mpmathify(fn(p)) for fn in fns] for p in points])
+            sigma = mpmath.svd_r(F, compute_uv=False)
+    except (SymbolicTimeout, ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+        return   # undecided: the exact Gram-Schmidt below decides
+    largest = max(abs(s) for s in sigma)
+    if largest > 0 and min(abs(s) for s in sigma) < mpmath.mpf(10) ** -25 * largest:
+        raise InputError("custom basis: the functions are linearly dependent (their values at 48 points of (0, 1) "
+                         "are; e.g. one is a multiple of another); give linearly independent functions")
+
+
+def _finite_value(value: sp.Expr) -> float | None:
+    """``value`` as a float when it is a finite real number (checked numerically, within the budget: SymPy
+    calls ``-2 Ei(2) + oo`` finite), else None."""
+    if value.has(sp.Integral, sp.oo, -sp.oo, sp.zoo, sp.nan) or value.free_symbols:
+        return None
+    try:
+        with time_limit():
+            number = complex(sp.N(value, 30))
+    except (TypeError, ValueError, ArithmeticError, SymbolicTimeout):
+        return None
+    if number.imag != 0 or not math.isfinite(number.real):
+        return None
+    return number.real
+
+
 def _gram_schmidt_symbolic(exprs, w):
     """Gram-Schmidt with exact SymPy integrals, for non-polynomial functions or weights."""
     for n, f in enumerate(exprs):
         sq = _integral(f**2, w)
-        if sq.has(sp.Integral) or not sq.is_finite:
+        if sq.has(sp.Integral):
+            raise InputError(
+                f"custom basis: SymPy found no closed form for the integral of f^2 w of function {n} ({sp.sstr(f)}) "
+                "on (0, 1], so the basis cannot be orthonormalized exactly; use functions with elementary "
+                "integrals (e.g. polynomials)")
+        if _finite_value(sq) is None:
             raise InputError(
                 f"custom basis: function {n} ({sp.sstr(f)}) is not square-integrable on (0, 1] "
                 f"(integral of f^2 w is {sp.sstr(sq)}); give functions with a finite integral of f^2 w")
+    _refuse_sampled_dependence(exprs)
     ortho = []
     for n, f in enumerate(exprs):
-        q = f - sum((sp.simplify(_integral(f * p, w)) * p for p in ortho), sp.S.Zero)
-        nq = sp.simplify(_integral(q**2, w))
-        if nq == 0:
+        q = f - sum((tidy(_integral(f * p, w)) * p for p in ortho), sp.S.Zero)
+        nq = tidy(_integral(q**2, w))
+        if nq.has(sp.Integral):      # (printing the unevaluated integral can itself take a minute)
+            raise InputError(f"custom basis: SymPy found no closed form for the norm of function {n} ({sp.sstr(f)}) "
+                             "after removing the ones before it, so the basis cannot be orthonormalized exactly; "
+                             "use functions with elementary integrals (e.g. polynomials)")
+        value = _finite_value(nq)
+        if value is None:
+            raise InputError(f"custom basis: the norm of function {n} ({sp.sstr(f)}) after removing the ones before "
+                             f"it is not a finite number ({sp.sstr(nq)[:200]}); give square-integrable functions")
+        if nq == 0 or value <= 1e-20 * _finite_value(_integral(f**2, w)):   # relative: f may be tiny
             raise InputError(
                 f"custom basis: function {n} ({sp.sstr(f)}) is linearly dependent on the ones before it; "
                 "give linearly independent functions")
-        ortho.append(sp.simplify(q / sp.sqrt(nq)))
+        ortho.append(tidy(q / sp.sqrt(nq)))
     return ortho
 
 

@@ -22,13 +22,21 @@ Grammar (everything else is rejected with :class:`~symderive.errors.InputError`)
               (one argument each; log also takes log(value, base))
 
 Guards against denial of service: the text is at most 2000 characters, the tree at most
-100 levels deep, number literals at most 100 digits; a power whose exponent is a number
-larger than 1000 in absolute value, whose exponent is itself a numeric power (``9**9**9``),
-or whose result would hold numbers of more than 20000 bits is rejected *before* SymPy
-constructs it; so is a constant argument larger than 10000 in absolute value to exp, sin,
-cos, tan, sinh, cosh, tanh or erf (``exp(exp(exp(100)))`` would otherwise hang SymPy's
-numerical evaluation, e.g. inside ``abs``). Results that are not finite (``1/0``) are
-rejected as well.
+100 levels deep; a number literal has at most 100 significant digits and a decimal exponent of at
+most 400 in absolute value (``1e-300`` is the exact rational ``1/10**300``). Every power is checked
+*before* SymPy constructs it and again after SymPy has combined it with what it multiplies: a numeric
+exponent must be at most 1000 in absolute value (also once SymPy flattens ``((z**1000)**1000)``),
+may not itself be a numeric power (``9**9**9``), and the result may not hold numbers of more than
+12000 bits (also once SymPy multiplies numbers together). A constant argument of exp, sin, cos, tan, sinh, cosh, tanh or erf must be at most 10000
+in absolute value, and so must every number in an argument of theirs that holds the variable
+(``sin(10**99 z)`` oscillates beyond any quadrature; ``exp(exp(exp(100)))`` would hang SymPy's
+numerical evaluation). Results that are not finite (``1/0``) are rejected.
+
+Reality: every constant the expression builds must be a real number. ``acos(2)``, ``(-8)**(1/3)``
+(SymPy's principal root is complex; write ``-8**(1/3)`` for the real one), ``atanh(10**99)`` and
+``log(-1)`` are rejected, and so is a ``log(a, b)`` whose constant base is not positive and
+different from 1 (``log(x, 0)`` would silently become 0). Whether an expression *with* the variable
+is real on its domain depends on the domain, which the warp and basis checks decide.
 """
 
 from __future__ import annotations
@@ -36,10 +44,12 @@ from __future__ import annotations
 import ast
 import decimal
 import operator
+import warnings
 from dataclasses import dataclass
 
 import sympy
 
+from symderive._limits import SymbolicGaveUp, SymbolicTimeout, time_limit
 from symderive.errors import InputError
 
 __all__ = ["parse_expression", "symbol"]
@@ -47,8 +57,10 @@ __all__ = ["parse_expression", "symbol"]
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
 MAX_LITERAL_DIGITS = 100
+MAX_LITERAL_EXPONENT = 400
 MAX_EXPONENT = 1000
-MAX_POWER_BITS = 20_000
+MAX_POWER_BITS = 12_000     # below Python's 4300-digit limit on printing integers (about 14,000 bits)
+PARSE_SECONDS = 3.0
 MAX_ARGUMENT = 10_000
 
 #: functions whose value grows exponentially with, or whose evaluation needs precision
@@ -150,7 +162,9 @@ def parse_expression(text: str, variable: str, *, what: str = "expression") -> s
     if not text:
         raise InputError(f"{what}: expression is empty")
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():     # "invalid decimal literal" in `1or x`: the error below says it
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         where = f" at column {exc.offset}" if exc.offset else ""
         near = (exc.text or text).strip()
@@ -162,7 +176,13 @@ def parse_expression(text: str, variable: str, *, what: str = "expression") -> s
         raise InputError(f"{what}: cannot parse expression: {exc}") from None
 
     try:
-        result = _build(tree.body, 1, _Context(text, variable, var, what))
+        with time_limit(PARSE_SECONDS, own=True):
+            result = _build(tree.body, 1, _Context(text, variable, var, what))
+    except SymbolicGaveUp:
+        raise InputError(f"{what}: SymPy cannot build this expression (nested too deeply?)") from None
+    except SymbolicTimeout:
+        raise InputError(f"{what}: building the expression took more than {PARSE_SECONDS:g} s "
+                         "(SymPy's automatic simplification of deeply nested functions); simplify it") from None
     except RecursionError:
         raise InputError(f"{what}: expression is nested too deeply") from None
     except ArithmeticError as exc:  # e.g. OverflowError from SymPy's own evaluation
@@ -234,7 +254,7 @@ def _build(node: ast.AST, depth: int, ctx: _Context) -> sympy.Expr:
         if type(node.op) in BINARY_OPERATORS:
             left = _build(node.left, depth + 1, ctx)
             right = _build(node.right, depth + 1, ctx)
-            return BINARY_OPERATORS[type(node.op)](left, right)
+            return _checked(BINARY_OPERATORS[type(node.op)](left, right), ctx)
         raise ctx.fail(_REJECTED_OPERATORS.get(type(node.op), "this operator is not allowed"))
     if isinstance(node, ast.Call):
         return _call(node, depth, ctx)
@@ -257,8 +277,12 @@ def _number(node: ast.Constant, ctx: _Context) -> sympy.Expr:
         except decimal.InvalidOperation:
             raise ctx.fail(f"cannot read number {source!r}") from None
         _, digits, exponent = dec.as_tuple()
-        if len(digits) + max(exponent, 0) > MAX_LITERAL_DIGITS or -exponent > MAX_LITERAL_DIGITS:
-            raise ctx.fail(f"number literal {source!r} has more than {MAX_LITERAL_DIGITS} digits")
+        digits = digits[next((i for i, d in enumerate(digits) if d), len(digits) - 1):]   # leading zeros
+        if len(digits) > MAX_LITERAL_DIGITS:
+            raise ctx.fail(f"number literal {source!r} has more than {MAX_LITERAL_DIGITS} significant digits")
+        if abs(dec.adjusted()) > MAX_LITERAL_EXPONENT:
+            raise ctx.fail(f"number literal {source!r} is out of range: its decimal exponent must be at most "
+                           f"{MAX_LITERAL_EXPONENT} in absolute value (e.g. 1e-300 or 1e300)")
         numerator = int("".join(map(str, digits)))
         if exponent >= 0:
             return sympy.Integer(numerator * 10**exponent)
@@ -289,7 +313,7 @@ def _power(node: ast.BinOp, depth: int, ctx: _Context) -> sympy.Expr:
             raise ctx.fail(f"exponent {exponent} is too large (at most {MAX_EXPONENT} in absolute value)")
         if exponent.is_Rational and size * _rational_bits(base) > MAX_POWER_BITS:
             raise ctx.fail(f"power is too large (it would hold numbers of more than {MAX_POWER_BITS} bits)")
-    return base**exponent
+    return _checked(base**exponent, ctx)
 
 
 def _call(node: ast.Call, depth: int, ctx: _Context) -> sympy.Expr:
@@ -311,9 +335,70 @@ def _call(node: ast.Call, depth: int, ctx: _Context) -> sympy.Expr:
         plural = "" if counts == (1,) else "s"
         raise ctx.fail(f"function {name!r} takes {takes} argument{plural}, got {len(node.args)}")
     args = [_build(arg, depth + 1, ctx) for arg in node.args]
-    if name in BOUNDED_ARGUMENT and not args[0].free_symbols and _magnitude(args[0], ctx) > MAX_ARGUMENT:
-        raise ctx.fail(f"argument of {name} is too large (at most {MAX_ARGUMENT} in absolute value): {args[0]}")
-    return func(*args)
+    if name in BOUNDED_ARGUMENT:
+        if not args[0].free_symbols and _magnitude(args[0], ctx) > MAX_ARGUMENT:
+            raise ctx.fail(f"argument of {name} is too large (at most {MAX_ARGUMENT} in absolute value): {args[0]}")
+        big = _largest_number(args[0])
+        if args[0].free_symbols and big > MAX_ARGUMENT:
+            raise ctx.fail(f"argument of {name} holds a number too large for a warp or basis ({_short(big)}; "
+                           f"at most {MAX_ARGUMENT} in absolute value): {_short(args[0])}")
+    if name == "log" and len(args) == 2 and not args[1].free_symbols:
+        base = _real_value(args[1], ctx, f"base of log(..., {_short(args[1])})")
+        if base <= 0 or args[1] == 1:
+            raise ctx.fail(f"log(a, base) needs a base > 0 and != 1, got {_short(args[1])}")
+    return _checked(func(*args), ctx)
+
+
+def _short(value, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _largest_number(expr: sympy.Expr) -> float:
+    """The largest absolute value of a constant in ``expr`` (0 if none): number literals, and constant
+    sub-expressions such as ``exp(100)`` in ``sin(exp(100) z)``."""
+    largest = max((float(abs(n)) for n in expr.atoms(sympy.Number) if n.is_finite), default=0.0)
+    for node in sympy.preorder_traversal(expr):
+        if not node.free_symbols and not node.is_Number and node.args:
+            try:
+                largest = max(largest, abs(complex(node.evalf(15))))
+            except (TypeError, ValueError, ArithmeticError):
+                return float("inf")
+    return largest
+
+
+def _real_value(expr: sympy.Expr, ctx: "_Context", what: str) -> float:
+    """The constant ``expr`` as a float, refusing a constant that is not a real number."""
+    try:
+        value = complex(expr.evalf(30))
+    except (TypeError, ValueError, ArithmeticError):
+        raise ctx.fail(f"cannot evaluate {what}") from None
+    if value.imag != 0 and abs(value.imag) > 1e-25 * max(1.0, abs(value.real)):
+        raise ctx.fail(f"{what} is not a real number (it is {value.real:.6g}{value.imag:+.6g}i); "
+                       "warps and bases must be real")
+    return value.real
+
+
+def _checked(result: sympy.Expr, ctx: "_Context") -> sympy.Expr:
+    """``result`` of one operation, after SymPy combined it: powers and numbers still bounded, constants real."""
+    if _rational_bits(result) > MAX_POWER_BITS:
+        raise ctx.fail(f"the expression holds a number of more than {MAX_POWER_BITS} bits (products of large "
+                       "numbers); write it with smaller numbers")
+    for power in result.atoms(sympy.Pow):
+        e = power.exp
+        if e.is_Rational and abs(e) > MAX_EXPONENT and power.base.free_symbols:
+            raise ctx.fail(f"power {_short(power)} is too large (exponents at most {MAX_EXPONENT} in absolute value, "
+                           "also after combining powers)")
+    for exp in result.atoms(sympy.exp):
+        big = _largest_number(exp.args[0])
+        if exp.args[0].free_symbols and big > MAX_ARGUMENT:
+            raise ctx.fail(f"argument of exp holds a number too large for a warp or basis ({_short(big)}; at most "
+                           f"{MAX_ARGUMENT} in absolute value, also after combining powers): {_short(exp)}")
+    if not result.free_symbols and not result.is_Rational:
+        if result.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+            raise ctx.fail(f"expression is not finite (division by zero?): {_short(result)}")
+        _real_value(result, ctx, f"the constant {_short(result)}")
+    return result
 
 
 def as_expression(value, variable: str, *, what: str = "expression") -> sympy.Expr:

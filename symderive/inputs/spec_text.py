@@ -10,6 +10,7 @@ parentheses do not change a cache key. Two SPECs with the same key parse to the 
 from __future__ import annotations
 
 import ast
+import warnings
 
 WARP_HELP = "exponential[:rate=R], linear[:window=W], scale, or f=EXPR_IN_x[;g=INVERSE_IN_z]"
 BASIS_HELP = "legendre, fourier, laguerre, or functions=EXPR1;EXPR2;... (in z)"
@@ -19,7 +20,9 @@ FAMILY_HELP = ("legs[:rate=R], legt[:window=W], lmu[:window=W], lagt[:rate=R], f
 
 def _tree(text: str) -> str:
     try:
-        return ast.dump(ast.parse(text.strip(), mode="eval"))
+        with warnings.catch_warnings():    # "invalid decimal literal": the real parser's error says it
+            warnings.simplefilter("ignore")
+            return ast.dump(ast.parse(text.strip(), mode="eval"))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "text:" + text.strip()     # the real parser will refuse it; a key only has to be distinct
 

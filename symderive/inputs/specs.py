@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from ..errors import InputError
 from . import bases, warps
+from .._limits import SymbolicTimeout, time_limit
+from .expressions import parse_expression
+
+#: seconds to parse every expression of one basis SPEC together
+SPEC_PARSE_SECONDS = 6.0
 from .spec_text import BASIS_HELP as _BASIS_HELP
 from .spec_text import WARP_HELP as _WARP_HELP
 
@@ -72,7 +77,13 @@ def parse_basis(spec: str, N: int) -> bases.Basis:
             raise InputError(f"basis SPEC {spec!r}: empty function in the list; separate expressions with ';'")
         if N > len(items):
             raise InputError(f"basis SPEC gives {len(items)} functions but N = {N}; give at least N functions")
-        return bases.custom(items[:N])
+        try:        # one limit for the whole list: a thousand items of 2 s each would take half an hour
+            with time_limit(SPEC_PARSE_SECONDS, own=True):
+                exprs = [parse_expression(item, "z", what=f"basis function {i}") for i, item in enumerate(items)]
+        except SymbolicTimeout:
+            raise InputError(f"basis SPEC: parsing its {len(items)} functions took more than {SPEC_PARSE_SECONDS:g} s; "
+                             "give fewer or simpler functions") from None
+        return bases.custom(exprs[:N])     # every item was checked, the first N are used
     if spec not in _BASES:
         raise InputError(f"unknown basis {spec!r}; valid: {_BASIS_HELP}")
     return bases.BUILTIN[spec](N)

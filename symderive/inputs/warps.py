@@ -33,7 +33,9 @@ Z = symbol("z")
 DELTA = sp.Symbol("Delta", positive=True)
 T = sp.Symbol("t", positive=True)
 _ZPOS = sp.Symbol("z", positive=True)
+_XNONPOS = sp.Symbol("x", nonpositive=True)
 _MONOTONE_SAMPLES = 400
+_CONFIRM_SAMPLES = 64
 
 
 class Warp:
@@ -173,7 +175,13 @@ def _positive_number(value, name: str) -> sp.Expr:
     if isinstance(value, bool):
         raise InputError(f"{name} must be a positive number, got {value!r}")
     if isinstance(value, str):
-        expr = parse_expression(value, "x", what=name)
+        try:
+            expr = parse_expression(value, "x", what=name)
+        except InputError as exc:
+            if any(word in str(exc) for word in ("digits", "range", "too large", "bits", "not a real")):
+                raise      # a size or reality limit says more than "not a number"
+            raise InputError(f"{name} must be a number, got {value!r} (a number > 0 such as 0.01, 1e-3 or "
+                             "1/100)") from None
         if expr.free_symbols:
             raise InputError(f"{name} must be a number, got {value!r}")
     elif isinstance(value, int | float):
@@ -236,16 +244,23 @@ def _budget_note() -> str:
     return ""
 
 
+def _on_support(expr, variable, assumed):
+    """``expr`` with ``variable`` replaced by a symbol carrying the sign it has on the domain
+    (``x <= 0`` for ``f``, ``z > 0`` for ``g``), and back: ``abs(x)`` becomes ``-x``, ``sqrt(z**2)``
+    becomes ``z``. Exact, no simplification; the warp is only ever evaluated there."""
+    return expr.xreplace({variable: assumed}).xreplace({assumed: variable})
+
+
 def _custom(f, inverse) -> StationaryWarp:
     f = as_expression(f, "x", what="warp f")
     spec = f"f={sp.sstr(f)}"
+    f = _on_support(f, X, _XNONPOS)
     checks = []
-    f0 = f.subs(X, 0)
     try:
         with time_limit():
-            f0 = sp.simplify(f0)
+            f0 = sp.simplify(f.subs(X, 0))
     except SymbolicTimeout:
-        pass
+        raise InputError(f"warp f: SymPy could not evaluate f(0){_budget_note() or ''}; simplify f") from None
     if f0 != 1:
         raise InputError(f"warp f: f(0) must equal 1 (the present maps to z = 1), got f(0) = {sp.sstr(f0)}")
     x_min = _support_start(f)
@@ -257,6 +272,7 @@ def _custom(f, inverse) -> StationaryWarp:
     else:
         g = as_expression(inverse, "z", what="warp inverse g")
         spec += f";g={sp.sstr(g)}"
+        g = _on_support(g, Z, _ZPOS)
         _check_inverse(f, g, x_min)
         checks.append("user inverse g checked: f(g(z)) = z")
     return StationaryWarp("custom", f, g, x_min, spec=spec, checks=checks)
@@ -318,52 +334,88 @@ def _check_increasing(f, x_min) -> str:
         if bad is not sp.S.EmptySet:
             raise InputError(f"warp f: f must be increasing on its support {sp.sstr(interval)}, "
                              f"but f' = {sp.sstr(df)} < 0 on {sp.sstr(bad)}")
-        if flat is sp.S.EmptySet:
-            return "f increasing on its support (exact: f' > 0 there)"
-        if isinstance(flat, sp.FiniteSet):
+        if isinstance(flat, sp.FiniteSet) or flat is sp.S.EmptySet:
+            # a second, independent route: the values themselves (real, in (0, 1], f' > 0) at sample points
+            _sample_increasing(f, df, x_min, _CONFIRM_SAMPLES, proved=True)
+            if flat is sp.S.EmptySet:
+                return "f increasing on its support (exact: f' > 0 there)"
             return "f increasing on its support (exact: f' > 0 there except at isolated points)"
         raise InputError(f"warp f: f must be increasing on its support, but f' = 0 on {sp.sstr(flat)}")
-    dfn = sp.lambdify(X, df, modules="mpmath")
-    fn = sp.lambdify(X, f, modules="mpmath")
-    with mpmath.workdps(30):
-        for x in _sample_points(x_min, _MONOTONE_SAMPLES):
-            d, v = dfn(x), fn(x)
-            if not (mpmath.im(d) == 0 and mpmath.re(d) > 0 and 0 < mpmath.re(v) <= 1):
-                raise InputError(f"warp f: f must be increasing with values in (0, 1] on its support, "
-                                 f"but at x = {mpmath.nstr(x, 8)}: f = {mpmath.nstr(v, 8)}, f' = {mpmath.nstr(d, 8)}")
+    _sample_increasing(f, df, x_min, _MONOTONE_SAMPLES)
     return f"f increasing on its support (checked numerically at {_MONOTONE_SAMPLES} points; not proved)"
 
 
+def _sample_increasing(f, df, x_min, count, proved=False) -> None:
+    """Refuse ``f`` unless it is real with values in (0, 1] and ``f' > 0`` at ``count`` points of its support
+    (each point evaluated at rising precision while cancellation leaves 0: ``tanh(x) + 1`` at ``x = -41``).
+    ``proved``: SymPy has shown ``f' > 0``; a value still 0 at the top precision is then undecided (the true
+    value of ``tanh(1000 x) + 1`` at ``x = -2.3`` is near 1e-1994), not a refusal."""
+    dfn = sp.lambdify(X, df, modules="mpmath")
+    fn = sp.lambdify(X, f, modules="mpmath")
+    with mpmath.workdps(30):
+        points = _sample_points(x_min, count)
+    for x in points:
+        for dps in (30, 120, 480, 1920):
+            with mpmath.workdps(dps):
+                try:
+                    d, v = mpmath.mpmathify(dfn(x)), mpmath.mpmathify(fn(x))
+                except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                    d = v = mpmath.nan
+                ok = mpmath.im(d) == 0 and mpmath.im(v) == 0 and mpmath.re(d) > 0 and 0 < mpmath.re(v) <= 1
+                if ok or not (d == 0 or v == 0):      # only an exact 0 may be cancellation
+                    break
+        if not ok and proved and (d == 0 or v == 0) and mpmath.im(d) == 0 and mpmath.im(v) == 0:
+            continue
+        if not ok:
+            with mpmath.workdps(30):
+                raise InputError(f"warp f: f must be real and increasing with values in (0, 1] on its support, "
+                                 f"but at x = {mpmath.nstr(x, 8)}: f = {mpmath.nstr(v, 8)}, f' = {mpmath.nstr(d, 8)}")
+
+
 def _check_inverse(f, g, x_min):
+    """Refuse ``g`` unless it is the inverse of ``f`` on its support: ``f(g(z)) = z`` (symbolically, or
+    numerically at 30 digits when SymPy cannot decide within the budget) *and* ``g`` maps (0, 1] into the
+    support ``[x_min, 0]`` (always checked numerically at 20 points, ``g(1) = 0`` included): ``-log z`` also
+    solves ``exp(-abs(x)) = z``, and ``sqrt(1 - z)`` solves ``1 - x**2 = z``, on the wrong branch."""
     gp = g.subs(Z, _ZPOS)
     try:
         with time_limit():
-            if sp.simplify(f.subs(X, gp) - _ZPOS) == 0 and sp.simplify(g.subs(Z, 1)) == 0:
-                return
+            identity = sp.simplify(f.subs(X, gp) - _ZPOS) == 0 and sp.simplify(g.subs(Z, 1)) == 0
     except SymbolicTimeout:
-        pass  # decide numerically below
+        identity = False  # decide numerically below
     fn = sp.lambdify(X, f, modules="mpmath")
     gn = sp.lambdify(Z, g, modules="mpmath")
+    tol = mpmath.mpf(10) ** -20
     with mpmath.workdps(30):
-        for zz in [mpmath.mpf(k) / 16 for k in range(1, 17)]:
+        lo = -mpmath.inf if x_min == -sp.oo else mpmath.mpf(sp.N(x_min, 30))
+        points = [mpmath.mpf(10) ** -6, mpmath.mpf(10) ** -3] + [mpmath.mpf(k) / 16 for k in range(1, 17)]
+        for zz in points:
             try:
-                x = gn(zz)
-                ok = mpmath.im(x) == 0 and abs(fn(x) - zz) < mpmath.mpf(10) ** -20
-                if x_min != -sp.oo:
-                    ok = ok and mpmath.re(x) >= mpmath.mpf(sp.N(x_min, 30)) - mpmath.mpf(10) ** -20
-            except (ValueError, ZeroDivisionError, TypeError):
-                ok = False
-            if not ok:
+                x = mpmath.mpmathify(gn(zz))
+                real = mpmath.im(x) == 0 and mpmath.isfinite(x)
+                inside = real and lo - tol * (1 + abs(lo) if lo != -mpmath.inf else 1) <= mpmath.re(x) <= tol
+                inverse = identity or (inside and abs(mpmath.mpmathify(fn(mpmath.re(x))) - zz) < tol)
+            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                real = inside = inverse = False
+            if real and not inside:
+                raise InputError(f"warp inverse g: g = {sp.sstr(g)} maps z = {mpmath.nstr(zz, 6)} to x = "
+                                 f"{mpmath.nstr(mpmath.re(x), 6)}, outside the support of f (x in "
+                                 f"{'(-inf' if x_min == -sp.oo else '[' + sp.sstr(x_min)}, 0]): it is the inverse on "
+                                 "another branch; give the branch that maps (0, 1] into the support")
+            if not (real and inverse):
                 raise InputError(f"warp inverse g: g = {sp.sstr(g)} is not the inverse of f on (0, 1] "
                                  f"(f(g(z)) != z at z = {mpmath.nstr(zz, 6)})")
 
 
 def _solve_inverse(f, x_min) -> sp.Expr:
-    try:
-        with time_limit():
-            candidates = sp.solve(sp.Eq(f, _ZPOS), X)
-    except (NotImplementedError, ValueError, TypeError, SymbolicTimeout):
-        candidates = []
+    xneg = sp.Symbol("x", negative=True)       # solve on the support: x < 0 picks the branch there
+    candidates = []
+    for unknown in (xneg, X):
+        try:
+            with time_limit():
+                candidates += [c.subs(unknown, X) for c in sp.solve(sp.Eq(f.subs(X, unknown), _ZPOS), unknown)]
+        except (NotImplementedError, ValueError, TypeError, SymbolicTimeout):
+            pass
     for cand in candidates:
         g = cand.subs(_ZPOS, Z)
         try:

@@ -50,7 +50,7 @@ import mpmath
 import sympy as sp
 from flint import arb, fmpq, fmpq_mat
 
-from .._limits import budget, time_limit
+from .._limits import budget, tidy, time_limit
 from ..derivation import exact
 from ..derivation.model import ROUTE_SYMBOLIC, LagModel, derive
 from ..errors import DerivationError, InputError
@@ -292,10 +292,10 @@ def _trial(model: LagModel) -> _Trial:
         return _Trial((one, one), (one, two), (two, one), {"t": "1", "D1": "1", "D2": "1"})
     window = warp.max_delta()
     if window != sp.oo:
-        d = sp.simplify(window / 4)
+        d = tidy(window / 4)
     else:  # the step whose cutoff is 1/2: q = 1/2 for a dilation
-        d = sp.simplify(-warp.g.subs(Z, sp.Rational(1, 2)))
-    return _Trial((d, None), (d, None), (sp.simplify(2 * d), None), {"D1": sp.sstr(d), "D2": sp.sstr(d)})
+        d = tidy(-warp.g.subs(Z, sp.Rational(1, 2)))
+    return _Trial((d, None), (d, None), (tidy(2 * d), None), {"D1": sp.sstr(d), "D2": sp.sstr(d)})
 
 
 def _core_apply(kind: str, form, s: fmpq, V: fmpq_mat) -> fmpq_mat:
@@ -540,11 +540,13 @@ def _reference(Ag, Bg, tau, n):
 
 
 def _compare(X, Y) -> dict:
+    """``max_abs`` and ``rel_fro`` (relative Frobenius distance) of ``X`` from ``Y``; ``rel_fro`` is None
+    when it is not a finite float (``Y`` is 0, or underflows: a rate of 1e-99)."""
     diff = X - Y
     max_abs = max(abs(diff[i, j]) for i in range(diff.rows) for j in range(diff.cols))
     ref = mpmath.mnorm(Y, "f")
-    rel = mpmath.mnorm(diff, "f") / ref if ref != 0 else mpmath.inf
-    return {"max_abs": float(max_abs), "rel_fro": float(rel)}
+    rel = float(mpmath.mnorm(diff, "f") / ref) if ref != 0 else math.inf
+    return {"max_abs": float(max_abs), "rel_fro": rel if math.isfinite(rel) else None}
 
 
 def _discrepancy(model: LagModel, delta, t) -> dict:

@@ -99,6 +99,7 @@ def exact_generator(warp, basis) -> ExactGenerator:
 
     Raises :class:`DerivationError` when the generator has no exact form (then no verdict is possible)."""
     model = derive(warp, basis)
+    model.check_cost(["verify"])    # refuse up front what would run past the budget
     start = time.perf_counter()
     try:
         A, B, route = generator_exact(model)
