@@ -307,15 +307,26 @@ def _integral(expr, w):
         with time_limit():
             return sp.integrate(sp.expand(expr * w), (Z, 0, 1))
     except SymbolicGaveUp as exc:
-        raise InputError(f"custom basis: SymPy could not integrate {sp.sstr(expr * w)} on (0, 1] ({exc}), so the basis "
+        raise InputError(f"custom basis: SymPy could not integrate {_shown(expr * w)} on (0, 1] ({exc}), so the basis "
                          "cannot be orthonormalized exactly; use functions with elementary integrals "
                          "(e.g. polynomials)") from None
     except SymbolicTimeout:
         b = active_budget()
         within = f"within the symbolic budget ({b.seconds:g} s)" if b is not None else "within the time limit"
-        raise InputError(f"custom basis: SymPy could not integrate {sp.sstr(expr * w)} on (0, 1] {within}, "
+        raise InputError(f"custom basis: SymPy could not integrate {_shown(expr * w)} on (0, 1] {within}, "
                          f"so the basis cannot be orthonormalized exactly; "
                          "use functions with elementary integrals (e.g. polynomials)") from None
+
+
+def _shown(expr, limit: int = 160) -> str:
+    """``expr`` as text for a message, cut to ``limit`` characters; printing a large intermediate expression
+    (gamma, exp_polar, nested logs) can take seconds, so it gets one second, then a placeholder."""
+    try:
+        with time_limit(1.0, own=True):
+            text = sp.sstr(expr)
+    except SymbolicTimeout:
+        return "an intermediate integrand too large to print"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _refuse_sampled_dependence(exprs) -> None:
