@@ -186,10 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_export(args) -> dict:
-    from .codegen.export import _target, export
-    from .codegen.spec import check_name
+    from .codegen.export import check_destination, export
     from .inputs.specs import parse_basis, parse_warp
-    _target(args.out, check_name(args.name))     # a bad name or folder is refused before any derivation
+    check_destination(args.out, args.name)      # a bad name or folder is refused before any derivation
     if len(args.warp) > 1:
         return run_export_bank(args)
     N = _int(args.N)

@@ -293,6 +293,12 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+def check_destination(out, name: str) -> Path:
+    """``out/name`` after every check of the name and the folder that can be made before deriving
+    (:func:`~.spec.check_name`, :func:`_target`); the CLI calls it before parsing the warp and basis."""
+    return _target(out, check_name(name))
+
+
 def write_files(files: dict, name: str, marker: str, out) -> Path:
     """Write ``{relative path: text}`` and the marker file (text ``marker``) to ``out/name``: staged, then
     swapped in under a per-name lock, so that a package is at ``out/name`` at every instant (module
@@ -350,7 +356,7 @@ def write_bank(spec: BankSpec, out) -> Path:
 
 def export(warp, basis, delta, name: str, out) -> tuple[Path, KernelSpec]:
     """Derive ``warp x basis``, build the spec at step ``delta`` and write the package ``out/name``."""
-    _target(out, check_name(name))        # refuse a bad name or folder before deriving
+    check_destination(out, name)          # refuse a bad name or folder before deriving
     model = derive(warp, basis)
     model.check_cost(["generator"] + ([] if warp.time_varying else ["lag"]), delta)   # refuse up front
     spec = build_spec(model, delta, name)
@@ -364,7 +370,7 @@ def export_bank(warps, basis, delta, name: str, out) -> tuple[Path, BankSpec]:
     ``basis`` is one Basis, used by every member. ``warps``: a list of at least 2 stationary warps with a
     dilation (exponential) or window-translation (linear) lag map.
     """
-    _target(out, check_name(name))        # refuse a bad name or folder before deriving
+    check_destination(out, name)          # refuse a bad name or folder before deriving
     if not isinstance(warps, (list, tuple)):
         raise InputError("export_bank needs a list of warps (one per member), got a "
                          f"{type(warps).__name__}; for one warp use export()")

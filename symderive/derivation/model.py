@@ -171,28 +171,28 @@ class LagModel:
             return "integration"
         return "fourier" if self.basis.coordinate is None else "polynomial"
 
+    def _step_kind(self, step: str, delta=None, t=None) -> str | None:
+        """The route kind of ``step`` in :data:`symderive.cost.LAWS`, or None where no estimate applies."""
+        if step == "generator":
+            return self._cost_kind("polynomial") if self._generator_kind == "polynomial" else "quadrature"
+        if step == "lag":
+            return self.lag_kind or "quadrature"
+        if step == "generator_exact":
+            return None if self._generator_kind == "integration" else self._cost_kind(self._generator_kind)
+        if step == "verify":
+            return "pair"
+        if step == "lag_exact" and self.lag_kind is not None and delta is not None:
+            s = self._lag_parameter(self._check_delta(delta, t), t)
+            return "rational" if s.is_Rational and self.lag_kind != "neglog-translation" else self.lag_kind
+        return None
+
     def check_cost(self, steps, delta=None, t=None) -> None:
         """Refuse, before any of it starts, work whose estimated time or memory exceeds the budget
         (:func:`symderive.cost.check_all`). ``steps``: any of ``"generator"``, ``"lag"`` (floats, as
         :meth:`numeric_generator` and :meth:`numeric` compute them), ``"generator_exact"``, ``"lag_exact"``
         (SymPy, as :attr:`A_gen` and :meth:`lag`); the basis's exact form is counted when it is not built yet."""
-        kinds = []
-        if self.basis._form is None and self.basis._form_factory is not None:
-            kinds.append(("basis", self.basis.name))
-        for step in steps:
-            if step == "generator":
-                kinds.append((step, self._cost_kind("polynomial") if self._generator_kind == "polynomial"
-                              else "quadrature"))
-            elif step == "lag":
-                kinds.append((step, self.lag_kind or "quadrature"))
-            elif step == "generator_exact" and self._generator_kind != "integration":
-                kinds.append((step, self._cost_kind(self._generator_kind)))
-            elif step == "verify":
-                kinds.append((step, "pair"))
-            elif step == "lag_exact" and self.lag_kind is not None and delta is not None:
-                s = self._lag_parameter(self._check_delta(delta, t), t)
-                rational = s.is_Rational and self.lag_kind != "neglog-translation"
-                kinds.append((step, "rational" if rational else self.lag_kind))
+        kinds = [("basis", self.basis.name)] if self.basis._form is None and self.basis._form_factory else []
+        kinds += [(step, kind) for step in steps if (kind := self._step_kind(step, delta, t)) is not None]
         cost.check_all(kinds, self.N, self._label)
 
     @property
@@ -259,8 +259,7 @@ class LagModel:
     @functools.cached_property
     @_within_budget
     def _generator(self):
-        if self._generator_kind in ("fourier", "polynomial"):
-            cost.check("generator_exact", self._cost_kind(self._generator_kind), self.N, self._label)
+        self.check_cost(["generator_exact"])
         if self._generator_kind == "fourier":
             return self._generator_fourier
         if self._generator_kind == "polynomial":
@@ -351,8 +350,7 @@ class LagModel:
             s = self._lag_parameter(delta, t)
             form = self.basis.polynomial_form
             need_e = self.lag_kind == "neglog-translation"
-            cost.check("lag_exact", "rational" if s.is_Rational and not need_e else self.lag_kind, self.N,
-                       self._label)
+            self.check_cost(["lag_exact"], delta, t)
             if s.is_Rational and not need_e:
                 ring = exact.RationalRing(flint.fmpq(int(s.p), int(s.q)))
             else:
@@ -419,11 +417,7 @@ class LagModel:
                 return _decode_pair(stored, dtype, dps)
             except (KeyError, TypeError, ValueError):
                 pass   # a damaged entry is recomputed and rewritten
-        if what == "generator":
-            kind = self._cost_kind("polynomial") if self._generator_kind == "polynomial" else "quadrature"
-        else:
-            kind = self.lag_kind or "quadrature"
-        cost.check(what, kind, self.N, self._label)      # refuse before the work, not after
+        self.check_cost([what])      # refuse before the work, not after
         pair = compute()
         b = active_budget()
         if b is None or not b.spent:     # a fallback taken because time ran out is not remembered
