@@ -129,7 +129,7 @@ def check_seconds(value, name: str = "budget") -> float:
 def budget(seconds: float | None = None, memory_gb: float | None = None):
     """Run the block under one budget of ``seconds`` (default ``DEFAULT_BUDGET``) for all its symbolic
     steps and for the estimated time of its large numeric steps, and ``memory_gb`` gigabytes (default
-    ``SYMDERIVE_MEMORY`` or 1) for their estimated memory (:mod:`symderive.derivation.cost`). Inside an
+    ``SYMDERIVE_MEMORY`` or 1) for their estimated memory (:mod:`symderive.cost`). Inside an
     active budget this opens nothing: the outermost budget rules."""
     current = _ACTIVE.get()
     if current is not None:

@@ -191,7 +191,7 @@ class LagModel:
         (:func:`symderive.cost.check_all`). ``steps``: any of ``"generator"``, ``"lag"`` (floats, as
         :meth:`numeric_generator` and :meth:`numeric` compute them), ``"generator_exact"``, ``"lag_exact"``
         (SymPy, as :attr:`A_gen` and :meth:`lag`); the basis's exact form is counted when it is not built yet."""
-        kinds = [("basis", self.basis.name)] if self.basis._form is None and self.basis._form_factory else []
+        kinds = [("basis", self.basis.name)] if self.basis.form_pending else []
         kinds += [(step, kind) for step in steps if (kind := self._step_kind(step, delta, t)) is not None]
         cost.check_all(kinds, self.N, self._label)
 

@@ -30,6 +30,7 @@ from .. import cost
 from .._limits import SymbolicGaveUp, SymbolicTimeout, active_budget, tidy, time_limit
 from ..errors import InputError
 from .expressions import as_expression, symbol
+from .sampling import mp_function
 
 Z = symbol("z")
 MAX_N = 4096
@@ -92,10 +93,15 @@ class Basis:
     def polynomial_form(self) -> PolynomialForm | None:
         """The exact polynomial form, built on first use (for built-in bases: after the cost check of
         :mod:`symderive.cost`, so that ``legendre(4096)`` is refused, not built for an hour)."""
-        if self._form is None and self._form_factory is not None:
+        if self.form_pending:
             cost.check("basis", self.name, self.N, f"{self.name}({self.N})")
             self._form = self._form_factory(self.N)
         return self._form
+
+    @property
+    def form_pending(self) -> bool:
+        """True while a built-in basis's exact polynomial form is still to be built (it costs N^2 rationals)."""
+        return self._form is None and self._form_factory is not None
 
     @property
     def coordinate(self) -> str | None:
@@ -231,14 +237,11 @@ def _check_real(expr: sp.Expr, what: str) -> None:
     import mpmath   # noqa: PLC0415 - only custom bases need it
     try:
         with time_limit():
-            fn = sp.lambdify(Z, expr, modules="mpmath")
+            fn = mp_function(expr, Z)
             with mpmath.workdps(30):
                 for k in range(1, _REALITY_POINTS + 1):
                     point = mpmath.mpf(k) / (_REALITY_POINTS + 1)
-                    try:
-                        value = mpmath.mpmathify(fn(point))
-                    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
-                        value = mpmath.nan
+                    value = fn(point)
                     if mpmath.im(value) != 0 or not mpmath.isfinite(value):
                         shown = mpmath.nstr(value, 6) if mpmath.isfinite(value) else "not finite"
                         raise InputError(f"custom basis: {what} ({sp.sstr(expr)}) is not a finite real number on "
@@ -338,9 +341,9 @@ def _refuse_sampled_dependence(exprs) -> None:
     import mpmath   # noqa: PLC0415 - only custom bases need it
     try:
         with time_limit(), mpmath.workdps(40):
-            fns = [sp.lambdify(Z, e, modules="mpmath") for e in exprs]
+            fns = [mp_function(e, Z) for e in exprs]
             points = [mpmath.mpf(2 * k + 1) / 97 for k in range(48)]
-            F = mpmath.matrix([[mpmath.mpmathify(fn(p)) for fn in fns] for p in points])
+            F = mpmath.matrix([[fn(p) for fn in fns] for p in points])
             sigma = mpmath.svd_r(F, compute_uv=False)
     except (SymbolicTimeout, ValueError, TypeError, ZeroDivisionError, ArithmeticError):
         return   # undecided: the exact Gram-Schmidt below decides

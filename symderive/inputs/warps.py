@@ -27,6 +27,7 @@ import sympy as sp
 from .._limits import SymbolicTimeout, active_budget, budget, time_limit
 from ..errors import InputError
 from .expressions import as_expression, parse_expression, symbol
+from .sampling import mp_function
 
 X = symbol("x")
 Z = symbol("z")
@@ -350,17 +351,13 @@ def _sample_increasing(f, df, x_min, count, proved=False) -> None:
     (each point evaluated at rising precision while cancellation leaves 0: ``tanh(x) + 1`` at ``x = -41``).
     ``proved``: SymPy has shown ``f' > 0``; a value still 0 at the top precision is then undecided (the true
     value of ``tanh(1000 x) + 1`` at ``x = -2.3`` is near 1e-1994), not a refusal."""
-    dfn = sp.lambdify(X, df, modules="mpmath")
-    fn = sp.lambdify(X, f, modules="mpmath")
+    dfn, fn = mp_function(df, X), mp_function(f, X)
     with mpmath.workdps(30):
         points = _sample_points(x_min, count)
     for x in points:
         for dps in (30, 120, 480, 1920):
             with mpmath.workdps(dps):
-                try:
-                    d, v = mpmath.mpmathify(dfn(x)), mpmath.mpmathify(fn(x))
-                except (ValueError, ZeroDivisionError, OverflowError, TypeError):
-                    d = v = mpmath.nan
+                d, v = dfn(x), fn(x)
                 ok = mpmath.im(d) == 0 and mpmath.im(v) == 0 and mpmath.re(d) > 0 and 0 < mpmath.re(v) <= 1
                 if ok or not (d == 0 or v == 0):      # only an exact 0 may be cancellation
                     break
@@ -383,20 +380,16 @@ def _check_inverse(f, g, x_min):
             identity = sp.simplify(f.subs(X, gp) - _ZPOS) == 0 and sp.simplify(g.subs(Z, 1)) == 0
     except SymbolicTimeout:
         identity = False  # decide numerically below
-    fn = sp.lambdify(X, f, modules="mpmath")
-    gn = sp.lambdify(Z, g, modules="mpmath")
+    fn, gn = mp_function(f, X), mp_function(g, Z)
     tol = mpmath.mpf(10) ** -20
     with mpmath.workdps(30):
         lo = -mpmath.inf if x_min == -sp.oo else mpmath.mpf(sp.N(x_min, 30))
         points = [mpmath.mpf(10) ** -6, mpmath.mpf(10) ** -3] + [mpmath.mpf(k) / 16 for k in range(1, 17)]
         for zz in points:
-            try:
-                x = mpmath.mpmathify(gn(zz))
-                real = mpmath.im(x) == 0 and mpmath.isfinite(x)
-                inside = real and lo - tol * (1 + abs(lo) if lo != -mpmath.inf else 1) <= mpmath.re(x) <= tol
-                inverse = identity or (inside and abs(mpmath.mpmathify(fn(mpmath.re(x))) - zz) < tol)
-            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
-                real = inside = inverse = False
+            x = gn(zz)                      # nan where g is not defined: then not real
+            real = mpmath.im(x) == 0 and mpmath.isfinite(x)
+            inside = real and lo - tol * (1 + abs(lo) if lo != -mpmath.inf else 1) <= mpmath.re(x) <= tol
+            inverse = identity or (inside and abs(fn(mpmath.re(x)) - zz) < tol)
             if real and not inside:
                 raise InputError(f"warp inverse g: g = {sp.sstr(g)} maps z = {mpmath.nstr(zz, 6)} to x = "
                                  f"{mpmath.nstr(mpmath.re(x), 6)}, outside the support of f (x in "
