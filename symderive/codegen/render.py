@@ -13,6 +13,7 @@ byte-identical text and a diff of a generated package means a change of its spec
 
 from __future__ import annotations
 
+import importlib.resources
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -22,7 +23,9 @@ import jinja2
 from ..errors import InputError
 from .spec import KernelSpec, gauss_legendre_01
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+# The repository's top-level templates/ folder, installed as the package data symderive._templates
+# (pyproject.toml maps one to the other, for editable and non-editable installs alike).
+TEMPLATE_DIR = Path(str(importlib.resources.files("symderive._templates")))
 
 # generated file -> the template that emits it
 PACKAGE_FILES = {
