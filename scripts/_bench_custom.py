@@ -4,8 +4,8 @@ Float matrices with a step, ``m.numeric_generator()`` + ``m.numeric(Delta)``, co
 SymPy's caches cleared, the disk cache off), for a rational, an algebraic and a transcendental warp
 with the Legendre, Fourier and log-Laguerre bases. Each cell is checked on sampled entries (the
 corners, the middle of the diagonal and random ones) against mpmath quadrature at 50 digits of the
-MATH.md formulas, with the lag maps, cutoffs and velocities written out by hand below (no symderive
-code): ``relative error = max |x - ref| / max(1, max |ref|)`` over the sampled entries.
+formulas of docs/math.md (sections 2-3), with the lag maps, cutoffs and velocities written out by hand below
+(no symderive code): ``relative error = max |x - ref| / max(1, max |ref|)`` over the sampled entries.
 
 Then the commands of issue 10's table through the command line, cold (``--no-cache``), and a cached
 rerun (a fresh process, a temporary cache folder).

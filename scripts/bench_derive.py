@@ -18,9 +18,10 @@ Measures, per N, in one run (time.perf_counter, one repetition each, fresh model
 2. ``A_Delta, B_Delta`` three ways:
    (a) symbolic ``Delta`` (entries polynomials in ``exp(-Delta)``), only for small N;
    (b) an exact rational step: the scale warp at ``t = 100``, step 1, which is exactly the exponential
-       warp's ``A_Delta`` at ``Delta = log(101/100)`` (``q = exp(-Delta) = 100/101``, MATH.md section 4);
+       warp's ``A_Delta`` at ``Delta = log(101/100)`` (``q = exp(-Delta) = 100/101``, docs/math.md, section 4.4);
    (c) ``m.numeric(0.01)``: float64 rounded once from a certified arb ball evaluation.
-3. The naive loop: one ``sympy.integrate`` per entry of MATH.md Proposition 1, checked against ``m.A_gen``.
+3. The naive loop: one ``sympy.integrate`` per entry of Proposition 1 (docs/math.md, section 3.1), checked
+   against ``m.A_gen``.
 4. The targets, on the total A_gen+B_gen (core + materialize) + A_Delta (b): N=256 faster than the naive
    loop at N=16, N=512 under 60 s; plus, for information, the same work for N=256/512 back to back in
    one process with symderive's caches shared.
@@ -148,7 +149,7 @@ def bench_generator(N: int) -> dict:
     core, core_cpu = clock.lap()
     A, B = m.A_gen, m.B_gen
     mat, mat_cpu = clock.lap()
-    # Cheap check against MATH.md section 4: A_gen = -A_LegS, B_gen = B_LegS.
+    # Cheap check against docs/math.md, section 4.3: A_gen = -A_LegS, B_gen = B_LegS.
     ok = (A.shape == (N, N) and B.shape == (N, 1)
           and all(A[n, n] == -(n + 1) for n in range(N))
           and all(B[n, 0] == sp.sqrt(2 * n + 1) for n in range(N))
@@ -224,7 +225,7 @@ def bench_pipeline(N: int) -> dict:
 # ----------------------------------------------------------------------------- 3. naive loop
 
 def bench_naive(N: int) -> dict:
-    """Per-entry ``sympy.integrate`` of MATH.md Proposition 1 (exponential warp: v(z) = z)."""
+    """Per-entry ``sympy.integrate`` of Proposition 1, docs/math.md, section 3.1 (exponential warp: v(z) = z)."""
     fresh_state()
     z = sp.Symbol("z")
     clock = Stopwatch()
@@ -263,7 +264,7 @@ def section_generator(sizes, limit) -> dict:
     print("1. A_gen, B_gen exact (seconds)")
     print("   core = sd.bases.legendre(N) + sd.derive + m._generator_exact_core (flint fmpq_mat)")
     print("   materialize = m.A_gen, m.B_gen as SymPy ImmutableMatrix;"
-          " check: A_gen = -A_LegS, B_gen = B_LegS (MATH.md 4)")
+          " check: A_gen = -A_LegS, B_gen = B_LegS (docs/math.md 4.3)")
     print(f"   {'N':>5} {'core':>12} {'materialize':>12} {'total':>10} {'check':>7}")
     out = {}
     for N in sizes:

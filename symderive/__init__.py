@@ -11,9 +11,8 @@
 
 import importlib
 
+from ._version import __version__
 from .errors import DerivationError, InputError
-
-__version__ = "0.1.0"
 
 # The engine (SymPy, flint, numpy) loads on first use of these names, so that the command line can
 # answer from its cache, and print --help, without importing it.

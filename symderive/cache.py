@@ -20,6 +20,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ._version import __version__
+
 _enabled = os.environ.get("SYMDERIVE_NO_CACHE", "").strip() in ("", "0")
 
 
@@ -55,7 +57,6 @@ def source_hash() -> str:
 
 def key(kind: str, payload: dict) -> str:
     """The cache key of one result: ``kind`` and the canonical ``payload`` (JSON-able values)."""
-    from . import __version__
     text = json.dumps({"kind": kind, "version": __version__, "source": source_hash(), **payload},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -1,4 +1,4 @@
-"""Independent reference for the lag-operator matrices: plain mpmath quadrature of MATH.md 2-3.
+"""Independent reference for the lag-operator matrices: plain mpmath quadrature of docs/math.md, sections 2-3.
 
 Nothing here imports symderive, SymPy, or any function that symderive builds: basis functions,
 their derivatives, warps (given by the caller as mpmath callables) and inner products are written
@@ -8,7 +8,7 @@ A basis is a pair ``(p, dp)`` of lists of callables ``z -> mpf``: ``p[n]`` is ``
 is ``p_n'``. All functions live on ``Z = (0, 1]`` and are orthonormal for a weight ``w``
 (``integral_0^1 p_n p_k w dz = delta_nk``; ``w = 1`` unless stated).
 
-Formulas (MATH.md):
+Formulas (docs/math.md):
 
     generator (section 3), with the velocity v(z) = 1/g'(z) = f'(g(z)):
         A_gen[n, k] = -v(1) w(1) p_n(1) p_k(1) + integral_0^1 p_n(z) p_k'(z) v(z) w(z) dz
@@ -168,7 +168,7 @@ def gram_schmidt(funcs, dfuncs=None, w=_one, dps: int = DPS):
 
 
 def ref_generator(p, dp, v, N: int, w=_one, dps: int = DPS):
-    """``(A_gen, B_gen)`` of MATH.md section 3 as mpmath matrices (N x N and N x 1).
+    """``(A_gen, B_gen)`` of docs/math.md, section 3.1 as mpmath matrices (N x N and N x 1).
 
     ``A_gen[n, k] = -v(1) w(1) p_n(1) p_k(1) + integral_0^1 p_n(z) p_k'(z) v(z) w(z) dz``,
     ``B_gen[n] = v(1) w(1) p_n(1)``, where ``v(z) = 1/g'(z) = f'(g(z))`` is the velocity of the warp
@@ -189,7 +189,7 @@ def ref_generator(p, dp, v, N: int, w=_one, dps: int = DPS):
 
 
 def ref_lag(p, lam, zcut, N: int, w=_one, dps: int = DPS):
-    """``(A_Delta, B_Delta)`` of MATH.md section 2 as mpmath matrices (N x N and N x 1).
+    """``(A_Delta, B_Delta)`` of docs/math.md, section 2.3 as mpmath matrices (N x N and N x 1).
 
     ``A_Delta[n, k] = integral_0^{zcut} p_n(z) p_k(lam(z)) w(z) dz``,
     ``B_Delta[n] = integral_{zcut}^1 p_n(z) w(z) dz``, where ``lam`` is the lag map (an mpmath callable)

@@ -1,4 +1,4 @@
-"""symderive against an independent reference: mpmath quadrature of the MATH.md formulas.
+"""symderive against an independent reference: mpmath quadrature of the formulas of docs/math.md, sections 2-3.
 
 The reference (``tests/reference.py``) writes basis functions, their derivatives and the warps'
 velocities / lag maps directly in mpmath; the velocities, lag maps and cutoffs of every case below are
@@ -14,8 +14,6 @@ Checked per case:
 from __future__ import annotations
 
 import functools
-import os
-import sys
 from dataclasses import dataclass, field
 
 import mpmath
@@ -26,8 +24,7 @@ import sympy
 import symderive as sd
 from symderive.errors import DerivationError
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import reference as ref  # noqa: E402
+import reference as ref  # tests/reference.py (tests/ is on sys.path: conftest.py)
 
 EXACT = "exact-linear-algebra"
 SYMBOLIC = "symbolic-integration"
@@ -391,7 +388,7 @@ def test_custom_basis_orthonormal_and_matches_gram_schmidt(functions, make_ref):
 
 
 def test_reference_reproduces_math_md_closed_forms():
-    """The reference against MATH.md section 4 (LegS, LegT, LagT, exact dilation diagonal)."""
+    """The reference against docs/math.md, section 4 (LegS, LegT, LagT, exact dilation diagonal)."""
     N = 4
     with mpmath.workdps(ref.DPS):
         p, dp = ref.legendre(N)

@@ -99,7 +99,7 @@ def test_s4_fout_needs_even_N():
 
 
 def test_lmu_is_a_similarity_of_legt():
-    """MATH.md section 4: lmu = D legt D^-1, D legt_B with D = diag((-1)^n sqrt(2n+1)), theta = 1."""
+    """docs/math.md, section 5.1: lmu = D legt D^-1, D legt_B with D = diag((-1)^n sqrt(2n+1)), theta = 1."""
     N = 7
     A, B = family("legt").matrices(N)
     L, LB = family("lmu").matrices(N)

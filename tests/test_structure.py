@@ -1,9 +1,9 @@
 """The structural theorem (symderive.verification.structure): do lag steps compose?
 
 Both verdicts are exercised, and every number that carries a verdict is re-derived here without
-symderive's code path: counterexamples by mpmath quadrature of the MATH.md section 2 integrals
+symderive's code path: counterexamples by mpmath quadrature of the integrals of docs/math.md, section 2.3
 (tests/reference.py) or by SymPy products of ``model.lag`` matrices, discrepancies by mpmath ``expm``
-of generators written out in closed form (MATH.md section 4).
+of generators written out in closed form (docs/math.md, section 4.3).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def statuses(report):
 
 
 def legs_generator(N):
-    """-A_LegS, B_LegS (MATH.md section 4), written out."""
+    """-A_LegS, B_LegS (docs/math.md, section 4.3), written out."""
     A = mpmath.matrix(N, N)
     B = mpmath.matrix(N, 1)
     for n in range(N):
@@ -44,7 +44,7 @@ def legs_generator(N):
 
 
 def legt_generator(N, theta=1):
-    """Orthonormal LegT (MATH.md section 4), written out."""
+    """Orthonormal LegT (docs/math.md, section 4.3), written out."""
     A = mpmath.matrix(N, N)
     for n in range(N):
         for k in range(N):
@@ -237,7 +237,7 @@ def test_discrepancy_exponential_legendre_is_zero_to_40_digits():
 
 
 def test_discrepancy_linear_legendre_matches_math_md():
-    """MATH.md section 4: A_Delta != expm(Delta A_gen), error 6e-3 at Delta = 0.01, N = 8."""
+    """docs/math.md, section 3.3: A_Delta != expm(Delta A_gen), error 6e-3 at Delta = 0.01, N = 8."""
     m = sd.derive(sd.warps.linear(), sd.bases.legendre(8))
     r = decide_structure(m, "0.01")
     d = r.discrepancy

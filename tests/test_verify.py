@@ -237,6 +237,6 @@ def test_certificate_for_the_linear_window_reports_the_structure_both_ways():
     assert d["closed_form"]["status"] == "proved for all n"
     st = d["structure"]
     assert not st["composes"] and st["exact"] and st["counterexample"] is not None
-    assert 1e-3 < st["discrepancy"]["A_vs_expm"]["max_abs"] < 1e-2          # MATH.md: 6e-3
+    assert 1e-3 < st["discrepancy"]["A_vs_expm"]["max_abs"] < 1e-2          # docs/math.md, section 3.3: 5.7e-3
     md = cert.to_markdown()
     assert "## Structure" in md and "counterexample" in md

@@ -31,13 +31,12 @@ from flint import fmpq, fmpq_mat, fmpq_poly
 
 from .._limits import SymbolicGaveUp, SymbolicTimeout, time_limit
 from ..inputs.bases import Basis
-from ..inputs.expressions import symbol
 from ..inputs.warps import StationaryWarp, Warp
+from ..symbols import T as _T
+from ..symbols import Z
 from . import exact
 
 ROUTE = "exact-algebraic"
-Z = symbol("z")
-_T = sp.Symbol("t", positive=True)
 MAX_Q = 12
 
 

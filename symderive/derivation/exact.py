@@ -3,14 +3,14 @@
 With ``p_n = S_n P_n(y)`` (``P`` rational coefficients in the coordinate ``y``, ``S_n = norm_sq[n]^{-1/2}``)
 and moments ``mu(m) = integral y^m dz`` over Z (``1/(m+1)`` for ``y = z``, ``m!`` for ``y = -log z``):
 
-Generator (MATH.md section 3, Propositions 1-2), for a velocity that is a polynomial in ``y``,
+Generator (docs/math.md, section 3.1, Propositions 1-2), for a velocity that is a polynomial in ``y``,
 ``v_y(y) = c sum_r v_r y^r`` (``v_y = dy/dz * v(z)``, the speed of the coordinate along the lag flow)
 and ``v(1) = c r1``:
 
     A_gen = c S (P Mv P^T - r1 (P e)(P e)^T) S,   Mv[i, j] = j sum_r v_r mu(i + j - 1 + r)
     B_gen = c r1 S P e,                           e[i] = y(1)^i
 
-Lag matrices (MATH.md section 2) when the lag map is affine in ``y``; ``s`` is the lag parameter:
+Lag matrices (docs/math.md, sections 2.3 and 4.4) when the lag map is affine in ``y``; ``s`` is the lag parameter:
 
 - ``dilation`` (``y = z``, ``lambda(z) = z / s``, ``s = z_Delta``)::
 

@@ -23,9 +23,8 @@ import sympy as sp
 from .. import progress
 from .._limits import SymbolicTimeout, tidy, time_limit
 from ..errors import DerivationError
-from ..inputs.expressions import symbol
+from ..symbols import Z
 
-Z = symbol("z")
 SYMBOLIC_MAX_N = 12
 ROUTE_SYMBOLIC = "symbolic-integration"
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..inputs.warps import X, StationaryWarp
+from ..inputs.warps import StationaryWarp
+from ..symbols import X
 
 
 def legendre_values(z, N: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The exact projection of a held input onto a warped Legendre basis, in mpmath (the reference).
 
 With the held input ``u(s) = u_k`` on ``((k-1) Delta, k Delta]`` (:mod:`.signals`), the state at time
-``T = K Delta`` is a finite sum over the slices of the history (MATH.md section 1, ``w = 1``)::
+``T = K Delta`` is a finite sum over the slices of the history (docs/math.md, section 1.4, ``w = 1``)::
 
     c_n(T) = sum_j u_{K-j} G[j, n],   G[j, n] = integral_{e_{j+1}}^{e_j} p_n(z) dz,
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError
 from ..inputs import bases, warps
 from ..verification.table import equivalence_table, table_markdown

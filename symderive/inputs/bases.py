@@ -29,10 +29,10 @@ from flint import fmpq
 from .. import cost
 from .._limits import SymbolicGaveUp, SymbolicTimeout, active_budget, tidy, time_limit
 from ..errors import InputError
-from .expressions import as_expression, symbol
+from ..symbols import Z
+from .expressions import as_expression
 from .sampling import mp_function
 
-Z = symbol("z")
 MAX_N = 4096
 
 

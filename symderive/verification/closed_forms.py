@@ -3,7 +3,7 @@
 For every built-in warp x basis pair with a generator, :func:`closed_form` gives ``A_gen[n, k]`` and
 ``B_gen[n]`` as SymPy expressions in the integer symbols :data:`N_SYM`, :data:`K_SYM` (``>= 0``), with
 the warp's parameter ``theta`` (rate or window) substituted as an exact number. Written out
-(``v = 1/g'`` is the velocity of the warp, MATH.md section 3; ``s = sqrt((2n+1)(2k+1))``;
+(``v = 1/g'`` is the velocity of the warp, docs/math.md, section 2.1; ``s = sqrt((2n+1)(2k+1))``;
 ``m(n) = ceiling(n/2)`` is the Fourier mode index):
 
 ==============================  =====================================================================
@@ -29,166 +29,38 @@ entries were derived by hand from Proposition 1 with the mode moments of
 compiled once into nested Python closures over ints, ``flint.fmpq`` and
 :class:`~.exact_numbers.Exact` (no ``eval``/``exec``/``lambdify``), evaluated at every ``(n, k)``, and
 compared with :func:`~.derived.generator_exact` normal form against normal form.
+
+The templates themselves (and :class:`ClosedForm`, :func:`template`, :func:`pair_kind`) live in
+:mod:`.closed_form_templates`, which both this module and :mod:`.proofs` import; this module imports
+:mod:`.proofs` for :func:`closed_form`'s proof, and :mod:`.proofs` does not import this module.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 
 import sympy as sp
 from flint import fmpq
 
+from .closed_form_templates import (K_SYM, N_SYM, THETA, ClosedForm, instantiate, mode_index,
+                                    pair_kind, template)
 from .exact_numbers import Exact, NotExact
+from .proofs import prove as _prove
 
 __all__ = ["N_SYM", "K_SYM", "THETA", "ClosedForm", "closed_form", "template", "pair_kind",
            "check_closed_form", "compile_expression", "format_closed_form"]
-
-N_SYM = sp.Symbol("n", integer=True, nonnegative=True)
-K_SYM = sp.Symbol("k", integer=True, nonnegative=True)
-THETA = sp.Symbol("theta", positive=True)
-"""The warp parameter in the templates (rate of the exponential warp, window of the linear warp)."""
-
-
-@dataclass(frozen=True)
-class ClosedForm:
-    """``A_gen[n, k]`` (in :data:`N_SYM`, :data:`K_SYM`) and ``B_gen[n]`` (in :data:`N_SYM`)."""
-
-    A: sp.Expr
-    B: sp.Expr
-    description: str
-    proved_all_n: bool
-    pair: str = ""  # e.g. "exponential x legendre"
-
-
-# --------------------------------------------------------------------------- templates
-
-def _odd(x):
-    return sp.Eq(sp.Mod(x, 2), 1)
-
-
-def _even(x):
-    return sp.Eq(sp.Mod(x, 2), 0)
-
-
-def _mode(x):
-    """The Fourier mode index ``m(x) = ceiling(x/2)``: index ``2m-1`` is cos, ``2m`` is sin."""
-    return sp.ceiling(x / sp.Integer(2))
-
-
-def _templates() -> dict:
-    n, k, th = N_SYM, K_SYM, THETA
-    s = sp.sqrt(2 * n + 1) * sp.sqrt(2 * k + 1)
-    r2 = sp.sqrt(2)
-    mn, mk = _mode(n), _mode(k)
-    a_n = sp.Piecewise((1, sp.Eq(n, 0)), (r2, _odd(n)), (0, True))  # p_n(1)
-    return {
-        ("exponential", "legendre"): (
-            sp.Piecewise((-th * s, n > k), (-th * (n + 1), sp.Eq(n, k)), (0, True)),
-            th * sp.sqrt(2 * n + 1),
-            "HiPPO-LegS, negated (exponential warp x shifted Legendre)"),
-        ("linear", "legendre"): (
-            sp.Piecewise((-s / th, n >= k), (-(-1) ** (n - k) * s / th, True)),
-            sp.sqrt(2 * n + 1) / th,
-            "HiPPO-LegT, orthonormal (linear warp x shifted Legendre)"),
-        ("exponential", "laguerre"): (
-            sp.Piecewise((-th, n >= k), (0, True)),
-            th,
-            "HiPPO-LagT, negated (exponential warp x log-Laguerre)"),
-        ("linear", "fourier"): (
-            sp.Piecewise(
-                (-1 / th, sp.Eq(n, 0) & sp.Eq(k, 0)),
-                (-r2 / th, (sp.Eq(n, 0) & _odd(k)) | (_odd(n) & sp.Eq(k, 0))),
-                (-2 / th, _odd(n) & _odd(k)),
-                (2 * sp.pi * mk / th, _odd(n) & sp.Eq(k, n + 1)),
-                (-2 * sp.pi * mn / th, _even(n) & (n > 0) & sp.Eq(k, n - 1)),
-                (0, True)),
-            sp.Piecewise((1 / th, sp.Eq(n, 0)), (r2 / th, _odd(n)), (0, True)),
-            "Lag-operator Fourier window (linear warp x Fourier basis 1, sqrt2 cos 2 pi m z, "
-            "sqrt2 sin 2 pi m z; m(n) = ceiling(n/2)); FouT-like, but with one endpoint: HTTYH's FouT "
-            "has -2 a_n a_k and B = 2 a_n"),
-        ("exponential", "fourier"): (
-            sp.Piecewise(
-                (-th, sp.Eq(n, 0) & sp.Eq(k, 0)),
-                (-r2 * th, _odd(n) & sp.Eq(k, 0)),
-                (0, sp.Eq(n, 0) | sp.Eq(k, 0)),
-                (-3 * th / 2, _odd(n) & sp.Eq(k, n)),
-                (-th / 2, _even(n) & sp.Eq(k, n)),
-                (2 * th * mn**2 / (mk**2 - mn**2), _odd(n) & _odd(k)),
-                (2 * th * mn * mk / (mk**2 - mn**2), _even(n) & _even(k)),
-                (sp.pi * th * mk, _odd(n) & sp.Eq(k, n + 1)),
-                (-sp.pi * th * mn, _even(n) & sp.Eq(k, n - 1)),
-                (0, True)),
-            th * a_n,
-            "exponential warp x Fourier basis 1, sqrt2 cos 2 pi m z, sqrt2 sin 2 pi m z "
-            "(m(n) = ceiling(n/2)): rational entries plus pi m on the cos/sin pairs"),
-    }
-
-
-_TEMPLATES = _templates()
-
-_NAMES = {"legendre": "shifted Legendre", "laguerre": "log-Laguerre", "fourier": "Fourier"}
-
-
-def pair_kind(warp, basis) -> tuple[str, str, sp.Expr] | None:
-    """``(warp kind, basis kind, theta)`` for a built-in pair with a closed form, else None.
-
-    The scale warp maps to the exponential warp of rate 1 (its generator is reported at t = 1)."""
-    bname = getattr(basis, "name", None)
-    if bname not in _NAMES:
-        return None
-    if bname == "fourier" and not _standard_fourier(basis):
-        return None
-    wname = getattr(warp, "name", None)
-    if wname == "scale":
-        kind, theta = "exponential", sp.S.One
-    elif wname == "exponential":
-        kind, theta = "exponential", warp.params.get("rate", sp.S.One)
-    elif wname == "linear":
-        kind, theta = "linear", warp.params.get("window", sp.S.One)
-    else:
-        return None
-    if (kind, bname) not in _TEMPLATES:
-        return None
-    return kind, bname, theta
-
-
-def _standard_fourier(basis) -> bool:
-    modes = getattr(basis, "fourier_modes", None)
-    if modes is None:
-        return False
-    return all(tuple(mode) == (("cos", 0) if n == 0 else ("cos" if n % 2 else "sin", (n + 1) // 2))
-               for n, mode in enumerate(modes))
-
-
-def template(warp_kind: str, basis_kind: str) -> tuple[sp.Expr, sp.Expr, str] | None:
-    """``(A, B, description)`` with the parameter as the symbol :data:`THETA`, or None."""
-    return _TEMPLATES.get((warp_kind, basis_kind))
 
 
 def closed_form(warp, basis, *, prove: bool = True) -> ClosedForm | None:
     """The closed form of ``warp`` x ``basis`` (module docstring), or None (custom inputs, linear x
     laguerre). ``proved_all_n`` is True only when :func:`.proofs.prove` proves it (cached per pair kind
     and parameter; ``prove=False`` skips the proof and reports False)."""
-    key = pair_kind(warp, basis)
-    if key is None:
-        return None
-    kind, bname, theta = key
-    A, B, description = _TEMPLATES[(kind, bname)]
-    A = sp.piecewise_fold(A.subs(THETA, theta))
-    B = sp.piecewise_fold(B.subs(THETA, theta))
-    if warp.name == "scale":
-        description = ("original scale-invariant HiPPO-LegS at t = 1 (dc/dt = (A_gen c + B_gen u)/t); "
-                       if bname == "legendre" else "scale warp at t = 1 (dc/dt = (A_gen c + B_gen u)/t), "
-                       "same as the exponential warp of rate 1: ") + description
-    elif theta != 1:
-        description += f", {'rate' if kind == 'exponential' else 'window'} theta = {sp.sstr(theta)}"
-    proved = False
-    if prove:
-        from .proofs import prove as _prove
-        proof = _prove(warp, basis)
-        proved = proof is not None and proof.proved_all_n
-    return ClosedForm(A, B, description, proved, f"{warp.name} x {bname}")
+    cf = instantiate(warp, basis)
+    if cf is None or not prove:
+        return cf
+    proof = _prove(warp, basis)
+    return replace(cf, proved_all_n=proof is not None and proof.proved_all_n)
 
 
 # --------------------------------------------------------------------------- the evaluator
@@ -494,7 +366,7 @@ def format_closed_form(cf: ClosedForm) -> str:
     """A readable multi-line text: the description, ``A_gen[n, k]`` and ``B_gen[n]`` as cases, and
     whether the form is proved for all ``n, k``. Fourier mode indices ``ceiling(n/2)``,
     ``ceiling(k/2)`` print as ``m_n``, ``m_k``."""
-    names = {_mode(N_SYM): sp.Symbol("m_n"), _mode(K_SYM): sp.Symbol("m_k")}
+    names = {mode_index(N_SYM): sp.Symbol("m_n"), mode_index(K_SYM): sp.Symbol("m_k")}
     A, B = cf.A.xreplace(names), cf.B.xreplace(names)
     lines = [cf.description + (f"  [{cf.pair}]" if cf.pair else "")]
     lines += _expr_lines("A_gen[n, k]", A)

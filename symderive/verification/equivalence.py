@@ -28,6 +28,7 @@ import sympy as sp
 from flint import fmpq_mat
 
 from ..errors import DerivationError
+from ..symbols import N_SYM as _n
 from .exact_numbers import Exact, NotExact
 
 IDENTICAL, EQUIVALENT, NOT_EQUIVALENT = "identical", "equivalent", "not-equivalent"
@@ -188,9 +189,6 @@ def _fail(N, a, g, c, which, entry, derived, transformed) -> Comparison:
 
 
 # ------------------------------------------------------------------ reporting helpers
-
-_n = sp.Symbol("n", integer=True, nonnegative=True)
-
 
 def diagonal_formula(d: list) -> str | None:
     """``d_n`` as ``sign(n) * sqrt(p n + q)`` or ``sign(n) / sqrt(p n + q)`` (sign ``1``, ``-1`` or

@@ -26,10 +26,10 @@ import sympy as sp
 from ..errors import InputError
 from ..inputs.spec_text import FAMILY_HELP
 from ..inputs.warps import _positive_number
+from ..symbols import K_SYM, N_SYM
 from .exact_numbers import Exact, NotExact, to_exact
 
-n_, k_ = sp.symbols("n k", integer=True, nonnegative=True)
-N_SYM, K_SYM = n_, k_
+n_, k_ = N_SYM, K_SYM
 
 
 def _sqrt_odd(n: int) -> Exact:
@@ -208,11 +208,11 @@ _SPECS = {
     # name: (parameter names, builder, formulas(params), title, source)
     "legs": (("rate",), _legs, lambda p: _legs_formulas(p["rate"]),
              "HiPPO-LegS (scaled Legendre), orthonormal",
-             "HiPPO, Theorem 2 / eq. for LegS (printed as -A for dc/dt = -A c + B f); MATH.md section 4"),
+             "HiPPO, Theorem 2 / eq. for LegS (printed as -A for dc/dt = -A c + B f); docs/math.md, section 5.1"),
     "legt": (("window",), _legt, lambda p: _legt_formulas(p["window"]),
              "HiPPO-LegT (translated Legendre, window theta), orthonormal",
              "HiPPO, LegT (Theorem 1 / Appendix D.1) rescaled to orthonormal states by sqrt(2n+1); "
-             "MATH.md section 4 table"),
+             "docs/math.md, section 4.3"),
     "lmu": (("window",), _lmu, lambda p: _lmu_formulas(p["window"]),
             "HiPPO-LegT as printed (unnormalized, entries (2n+1)): the Legendre Memory Unit's",
             "HiPPO, LegT (Theorem 1): A_nk = (2n+1)/theta * ((-1)^(n-k) if k <= n else 1), "

@@ -14,7 +14,7 @@ A proof is a list of steps ``{"statement", "method", "status"}``. ``status`` is
 ``proved_all_n`` is True only when no step failed. Nothing is skipped: a wrong coefficient (see the
 ``coefficients`` hook of :func:`prove_template`) or a wrong closed form makes the proof fail.
 
-The route (MATH.md section 3, Proposition 1), for the warp's velocity ``v = 1/g'`` and ``w = 1``::
+The route (docs/math.md, section 3.1, Proposition 1), for the warp's velocity ``v = 1/g'`` and ``w = 1``::
 
     A_gen[n, k] = -v(1) p_n(1) p_k(1) + integral_0^1 p_n(z) p_k'(z) v(z) dz,    B_gen[n] = v(1) p_n(1)
 
@@ -52,8 +52,10 @@ import sympy as sp
 
 from ..inputs import bases as _bases
 from ..inputs import warps as _warps
-from ..inputs.warps import DELTA, Z
-from .closed_forms import K_SYM, N_SYM, THETA, closed_form, pair_kind, template
+from ..symbols import DELTA, K_SYM, N_SYM, THETA, Z
+from ..symbols import T_PLAIN as T
+from ..symbols import X_PLAIN as X
+from .closed_form_templates import instantiate, pair_kind, template
 
 __all__ = ["Proof", "prove", "prove_template", "identity_holds", "series_rhs", "describe_series", "PROVABLE", "J",
            "PROVED", "CITED", "CHECKED", "FAILED"]
@@ -71,9 +73,7 @@ PROVABLE = {
     ("exponential", "fourier"): "exponential-Fourier",
 }
 
-# symbols of the proofs
-X = sp.Symbol("x")
-T = sp.Symbol("t")
+# symbols of the proofs (X and T, the generating-function variables, come from symderive.symbols)
 J = sp.Symbol("j", integer=True, nonnegative=True)     # a summation index in the coefficient identities
 D = sp.Symbol("d", integer=True, nonnegative=True)     # a gap in the case analysis
 E = sp.Symbol("e", integer=True, nonnegative=True)
@@ -783,7 +783,7 @@ def _prove_cached(warp_kind, basis_kind, theta, is_scale):
     steps = [dict(s) for s in prop1] + [dict(s) for s in core_steps]
     A_t, B_t, _ = template(warp_kind, basis_kind)
     warp = _warps.scale() if is_scale else getattr(_warps, warp_kind)(theta)
-    cf = closed_form(warp, _bases.BUILTIN[basis_kind](2), prove=False)
+    cf = instantiate(warp, _bases.BUILTIN[basis_kind](2))   # what closed_forms.closed_form prints
     same = (cf is not None and cf.A == sp.piecewise_fold(A_t.subs(THETA, theta))
             and cf.B == sp.piecewise_fold(B_t.subs(THETA, theta)))
     steps.append(_step(

@@ -3,7 +3,7 @@
 For a model ``m = symderive.derive(warp, basis)``, :func:`decide_structure` decides whether the discrete
 matrices form a semigroup in the step, and reports a proof or an exact counterexample.
 
-The argument (MATH.md sections 2-3; re-derived here, not taken from the paper). Let ``V`` be the span of
+The argument (docs/math.md, sections 2-3; re-derived here, not taken from the paper). Let ``V`` be the span of
 the basis in ``L^2(w)``, ``P`` the orthogonal projection onto ``V`` and ``L_D`` the lag operator, so that
 ``A_D = P L_D |_V``. Lag maps compose, ``lambda_{D1} o lambda_{D2} = lambda_{D1+D2}`` (and the cutoffs
 match), so ``L_{D1} L_{D2} = L_{D1+D2}`` and
@@ -55,15 +55,15 @@ from ..derivation import exact
 from ..derivation.model import ROUTE_SYMBOLIC, LagModel, derive
 from ..errors import DerivationError, InputError
 from ..inputs import bases as _bases
-from ..inputs.expressions import symbol
 from ..inputs.warps import _positive_number
+from ..symbols import DELTA as _DELTA
+from ..symbols import T as _T
+from ..symbols import X_PLAIN as _X
+from ..symbols import Z
+from ..symbols import Z_POS as _ZPOS
 
 __all__ = ["StructureReport", "decide_structure"]
 
-Z = symbol("z")
-_ZPOS = sp.Symbol("z", positive=True)
-_DELTA = sp.Symbol("Delta", positive=True)
-_T = sp.Symbol("t", positive=True)
 _Q = sp.Symbol("q", positive=True)
 
 PROVED_ALL = "proved for all N"
@@ -133,9 +133,6 @@ def _budget(seconds: float):
 
 
 # ------------------------------------------------------------------------------------ exact zero tests
-
-_X = sp.Symbol("x")
-
 
 def _transcendental_atom(e) -> bool:
     """``pi``, ``exp(r)`` (``r`` rational, nonzero) or ``log(r)`` (``r`` rational, positive, not 1):
@@ -586,13 +583,15 @@ def _adjoint_step(model: LagModel, coordinate: str | None) -> dict:
     if warp.time_varying:
         return _step("the step t -> t + D is the dilation lambda(z) = z / q with q = t/(t + D): lambda(0) = 0, "
                      "nothing is truncated, and (L^* p)(y) = q p(q y) (weight 1); steps t1 -> t2 -> t3 compose "
-                     "to t1 -> t3 as maps", "adjoint by substitution y = lambda(z) (MATH.md section 2)", PROVED_ALL)
+                     "to t1 -> t3 as maps", "adjoint by substitution y = lambda(z) (docs/math.md, section 2.2)",
+                     PROVED_ALL)
     if coordinate == "neglog":
         return _step("in y = -log z the lag is the translation y -> y - s (s = -log z_D) and the adjoint in "
                      "L^2(e^{-y} dy) is (L^* p)(y) = e^{-s} p(y + s), defined on all of y >= 0 (no truncation)",
                      "adjoint by substitution", PROVED_ALL)
     return _step("lambda_D(z) = z / q with q = z_D: lambda(0) = 0, so the adjoint does not truncate and "
-                 "(L_D^* p)(y) = q p(q y) w(q y) / w(y)", "adjoint by substitution y = lambda(z) (MATH.md section 2)",
+                 "(L_D^* p)(y) = q p(q y) w(q y) / w(y)",
+                 "adjoint by substitution y = lambda(z) (docs/math.md, section 2.2)",
                  PROVED_ALL)
 
 
@@ -606,13 +605,13 @@ def _composes_steps(model: LagModel, status: str) -> list[dict]:
                   "B_gen, tau = log(1 + 1/t) (= A_gen^{-1}(A_t - I) B_gen when A_gen is invertible), with A_gen, "
                   "B_gen the generator reported at t = 1: in log time tau the steps are the dilations q = exp(-tau) "
                   "of the exponential warp of rate 1, a continuous semigroup with derivative A_gen at 0",
-                  "semigroup + generator (MATH.md sections 3-4)", status),
+                  "semigroup + generator (docs/math.md, section 3.3)", status),
         ]
     return [
         _step("A_{D1} A_{D2} = A_{D1+D2} and B_{D1+D2} = A_{D2} B_{D1} + B_{D2} for all D1, D2 > 0",
               "invariance of V under L_D^* for every D", status),
         _step("A_D = expm(D A_gen) for every D > 0: D -> A_D is a continuous matrix semigroup with A_0 = I "
-              "and derivative A_gen at 0", "semigroup + generator (MATH.md section 3)", status),
+              "and derivative A_gen at 0", "semigroup + generator (docs/math.md, section 3.3)", status),
         _step("B_D = integral_0^D expm(s A_gen) ds B_gen (zero-order hold; = A_gen^{-1}(A_D - I) B_gen when "
               "A_gen is invertible): B_{D+h} = A_h B_D + B_h gives B' = A_gen B + B_gen, B(0) = 0",
               "ODE from the semigroup identity for B", status),
@@ -623,7 +622,7 @@ def _base_step() -> dict:
     return _step("lambda_{D1} o lambda_{D2} = lambda_{D1+D2}, so L_{D1} L_{D2} = L_{D1+D2} and "
                  "A_{D1} A_{D2} - A_{D1+D2} = -P L_{D1} (I - P) L_{D2} on V (likewise for B): steps compose "
                  "when the adjoint L_D^* maps V into V",
-                 "operator identity, A_D = P L_D |_V (MATH.md section 2)", PROVED_ALL)
+                 "operator identity, A_D = P L_D |_V (docs/math.md, section 3.3)", PROVED_ALL)
 
 
 def decide_structure(model: LagModel, delta=None, *, t=None) -> StructureReport:
@@ -696,7 +695,7 @@ def decide_structure(model: LagModel, delta=None, *, t=None) -> StructureReport:
                            f"(L_D^* p)(y) = p(y - s) w(y - s) / w(y) "
                            f"1[y > s]; {what}, so V is not invariant"
                            + ("" if form is not None else " for bases of analytic functions"),
-                           "adjoint by substitution (MATH.md section 2)", PROVED_ALL))
+                           "adjoint by substitution (docs/math.md, section 2.2)", PROVED_ALL))
     else:
         why_not = "the lag map is neither a dilation nor a translation, so no invariance argument applies"
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .. import __version__
+from .._version import __version__
 from .._limits import SymbolicTimeout, time_limit
 from ..derivation.model import derive
 from ..errors import DerivationError
@@ -148,7 +148,7 @@ def verify_derived(warp, basis, family: Family, generator: ExactGenerator, matri
               "family_source": family.source, "convention": family.convention, "N": N, "route": route}
     steps = [
         {"step": "derive", "statement": f"A_gen, B_gen of {warp.spec} x {basis.spec} at N = {N} by {route} "
-                                        "(MATH.md section 3), entries in exact normal form "
+                                        "(docs/math.md, section 3), entries in exact normal form "
                                         "sum r sqrt(h) pi^e", "status": "exact",
          "seconds": timings["derive_generator"]},
         {"step": "family", "statement": f"{family.spec}: {family.title}; source: {family.source}",
