@@ -1,7 +1,7 @@
 """The ``symderive`` command line.
 
     symderive matrices --warp SPEC --basis SPEC --N INT [--delta FLOAT] [--time T] [--exact]
-                       [--format json|text]
+                       [--format json|text|npz] [--out FILE.npz]
     symderive verify --warp SPEC --basis SPEC --against FAMILY --N INT [--format json|markdown]
                      [--delta FLOAT [--time T]] [--certificate PREFIX]
     symderive verify --all --N INT [--format json|markdown]
@@ -10,6 +10,11 @@
 prints the generator ``A_gen``, ``B_gen`` and, with ``--delta``, the lag matrices ``A``, ``B`` (floats,
 rounded once from certified values; matrices as lists of rows, row index = n). ``--exact`` adds the
 exact entries as strings (keys ``A_gen_exact``, ``B_gen_exact``, ``A_exact``, ``B_exact``).
+``--format npz --out FILE`` writes the float64 arrays ``A_gen``, ``B_gen`` (and ``A``, ``B`` with
+``--delta``) and ``metadata`` (the other fields of the JSON output and the symderive version, as a JSON
+text in a 0-d string array) to ``FILE``, loadable with ``numpy.load(FILE, allow_pickle=False)``, and
+prints a JSON summary (``npz``: the path, ``arrays``: each array's shape). ``--delta`` (and ``--time``)
+take what the library takes: ``0.01``, ``1e-3``, ``1/100``.
 
 ``verify`` compares the derived generator with a published HiPPO family in exact arithmetic and prints
 a certificate (JSON keys ``verdict``, ``exact``, ``transformation``, ``N``, ``difference``, and the steps);
@@ -51,7 +56,8 @@ import sys
 
 # Only light modules at import time: the engine (SymPy, flint, numpy) loads inside the commands, so that
 # --help and a cache hit answer without it (about 0.1 s instead of 1 s).
-from . import __version__, cache, progress
+from . import cache, progress
+from ._version import __version__
 from ._limits import active_budget, budget, check_gigabytes, check_seconds
 from .errors import DerivationError, InputError
 from .inputs.spec_text import BASIS_HELP as _BASIS_HELP
@@ -156,29 +162,80 @@ def _add_run_arguments(parser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the derivation cache")
 
 
+MATRICES_FORMATS = ("json", "text", "npz")
+
+_NUMBER_HELP = "a number such as 0.01, 1e-3 or 1/100"
+
+# 1-3 example command lines per subcommand, shown at the end of its --help (tests/test_cli.py parses them).
+EXAMPLES = {
+    "matrices": [
+        "symderive matrices --warp exponential --basis legendre --N 8 --delta 1/100",
+        "symderive matrices --warp linear:window=2 --basis fourier --N 5 --format text",
+        "symderive matrices --warp exponential --basis legendre --N 8 --delta 0.01 --format npz --out legs8.npz",
+    ],
+    "verify": [
+        "symderive verify --warp exponential --basis legendre --N 8 --against legs",
+        "symderive verify --warp linear --basis legendre --N 6 --against legt --delta 1e-3 --certificate legt6",
+        "symderive verify --all --N 6 --format markdown",
+    ],
+    "export": [
+        "symderive export --warp exponential --basis legendre --N 16 --delta 0.01 --name legs16 --out .",
+        "symderive export --warp scale --basis legendre --N 8 --name legs_scale --out .",
+        "symderive export --warp exponential:rate=1 --warp exponential:rate=10 --basis legendre --N 8 "
+        "--delta 1/100 --name legs_bank --out .",
+    ],
+}
+
+
+def _examples(command: str) -> str:
+    return "examples:\n" + "\n".join("  " + line for line in EXAMPLES[command])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symderive", description="Exact lag-operator state space models.")
     parser.add_argument("--version", action="version", version=f"symderive {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    mat = sub.add_parser("matrices", help="generator and lag matrices of a warp x basis")
+    mat = sub.add_parser("matrices", help="generator and lag matrices of a warp x basis",
+                         description="Print the generator A_gen, B_gen of a warp x basis and, with --delta, the lag "
+                                     "matrices A, B (floats rounded once from certified values).",
+                         epilog=_examples("matrices"), formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_arguments(mat)
-    mat.add_argument("--delta", type=str, help="step size Delta > 0: also print A, B")
+    mat.add_argument("--delta", type=str, help="step size Delta > 0 (" + _NUMBER_HELP + "): also print A, B")
     mat.add_argument("--time", type=str, help="current time t > 0 (time-varying warps: step t -> t + Delta)")
     mat.add_argument("--exact", action="store_true", help="add the exact entries as strings")
-    mat.add_argument("--format", choices=("json", "text"), default="json")
+    mat.add_argument("--format", choices=MATRICES_FORMATS, default="json",
+                     help="json (default): one JSON object on stdout; text: the matrices printed for reading; "
+                          "npz: a NumPy .npz file written to --out (float64 arrays A_gen, B_gen, and A, B with "
+                          "--delta; metadata: a JSON text as a 0-d string array), and a JSON summary on stdout")
+    mat.add_argument("--out", type=str, metavar="FILE",
+                     help="with --format npz: the file to write (written as named, no suffix added; its folder "
+                          "must exist)")
     _add_run_arguments(mat)
-    ver = sub.add_parser("verify", help="exact verdict against a published HiPPO family, with a certificate")
+    ver = sub.add_parser("verify", help="exact verdict against a published HiPPO family, with a certificate",
+                         description="Compare the derived generator with a published HiPPO family in exact "
+                                     "arithmetic and print a certificate (or, with --all, the table of every "
+                                     "built-in warp x basis against every family).",
+                         epilog=_examples("verify"), formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_arguments(ver, required=False)     # not needed with --all
     ver.add_argument("--against", help=_FAMILY_HELP)
     ver.add_argument("--all", action="store_true", help="every built-in warp x basis against every family")
-    ver.add_argument("--delta", type=str, help="also measure the lag recurrence against ODE discretizations")
+    ver.add_argument("--delta", type=str,
+                     help="step Delta > 0 (" + _NUMBER_HELP + "): also measure the lag recurrence against ODE "
+                          "discretizations")
     ver.add_argument("--time", type=str, help="with --delta, for time-varying warps: the step t -> t + Delta")
     ver.add_argument("--certificate", type=str, metavar="PREFIX", help="write PREFIX.json and PREFIX.md")
-    ver.add_argument("--format", choices=("json", "markdown"), default="json")
+    ver.add_argument("--format", choices=("json", "markdown"), default="json",
+                     help="json (default): one JSON object (the certificate, or with --all the table); "
+                          "markdown: the same as a Markdown report")
     _add_run_arguments(ver)
-    exp = sub.add_parser("export", help="write an importable package with Numba CPU and CUDA kernels")
+    exp = sub.add_parser("export", help="write an importable package with Numba CPU and CUDA kernels",
+                         description="Write the importable package OUT/NAME/ (Numba CPU kernels, numba.cuda "
+                                     "kernels, the matrices rounded once) and print JSON with its path, files and "
+                                     "spec hash. Several --warp make one bank package.",
+                         epilog=_examples("export"), formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_arguments(exp, repeat_warp=True)
-    exp.add_argument("--delta", type=str, help="fixed step Delta > 0 (not for the time-varying scale warp)")
+    exp.add_argument("--delta", type=str,
+                     help="fixed step Delta > 0 (" + _NUMBER_HELP + "; not for the time-varying scale warp)")
     exp.add_argument("--name", required=True, help="package name (a Python identifier)")
     exp.add_argument("--out", required=True, help="existing folder to write the package into")
     _add_run_arguments(exp)
@@ -366,6 +423,65 @@ def _check_certificate_prefix(text: str) -> None:
         raise InputError(f"--certificate: folder {directory!r} is not writable")
 
 
+NPZ_ARRAYS = ("A_gen", "B_gen", "A", "B")
+
+
+def _check_npz_options(args) -> None:
+    """``--format npz`` needs ``--out FILE``, ``--out`` needs ``--format npz``; the file's folder must exist and
+    be writable. Checked before anything is derived."""
+    if args.format != "npz":
+        if args.out is not None:
+            raise InputError(f"--out applies only to --format npz (the {args.format} output goes to stdout)")
+        return
+    path = (args.out or "").strip()
+    if not path:
+        raise InputError("--format npz needs --out FILE (the .npz file to write), e.g. --out legs8.npz")
+    if os.path.isdir(path):
+        raise InputError(f"--out: {path!r} is a folder; give a file name, e.g. {os.path.join(path, 'matrices.npz')}")
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        raise InputError(f"--out: folder {directory!r} does not exist (create it first)")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(f"--out: folder {directory!r} is not writable")
+
+
+def npz_metadata(out: dict) -> dict:
+    """The ``metadata`` of ``--format npz``: every field of the JSON output except the float arrays, with
+    ``delta`` and ``notes`` always present (None, []) and the version of symderive that wrote it."""
+    meta = {key: value for key, value in out.items() if key not in NPZ_ARRAYS}
+    meta.setdefault("delta", None)
+    meta.setdefault("notes", [])
+    meta["symderive_version"] = __version__
+    return meta
+
+
+def write_npz(out: dict, path: str) -> dict:
+    """Write the result of ``matrices`` to ``path`` (exactly that name) as float64 arrays ``A_gen``,
+    ``B_gen`` (and ``A``, ``B`` when a step was given) plus ``metadata``, a JSON text stored as a 0-d
+    NumPy string array (``json.loads(str(npz["metadata"]))``); loadable with ``allow_pickle=False``.
+    The file is written next to its final name and renamed, so a failed write leaves no partial file.
+    Returns the summary printed on stdout."""
+    import tempfile
+
+    import numpy as np
+    arrays = {key: np.asarray(out[key], dtype=np.float64) for key in NPZ_ARRAYS if key in out}
+    arrays["metadata"] = np.array(json.dumps(npz_metadata(out), allow_nan=False))
+    path = path.strip()
+    directory = os.path.dirname(path) or "."
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile("wb", dir=directory, prefix=".symderive-", suffix=".npz.tmp",
+                                         delete=False) as fh:
+            tmp = fh.name
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+        raise InputError(f"--out: cannot write {path!r}: {exc.strerror or exc}") from None
+    return {"npz": path, "arrays": {key: list(value.shape) for key, value in arrays.items()}}
+
+
 def _text(out: dict) -> str:
     import numpy as np
     import sympy as sp
@@ -410,8 +526,12 @@ def main(argv=None) -> int:
             if args.command == "export":
                 print(json.dumps(run_export(args), allow_nan=False))
                 return 0
+            _check_npz_options(args)
             out = run_matrices(args)
-            text = json.dumps(out, allow_nan=False) if args.format == "json" else _text(out)
+            if args.format == "npz":
+                text = json.dumps(write_npz(out, args.out), allow_nan=False)
+            else:
+                text = json.dumps(out, allow_nan=False) if args.format == "json" else _text(out)
     except InputError as exc:
         print(f"symderive: error: {exc}", file=sys.stderr)
         return 2
@@ -424,7 +544,7 @@ def main(argv=None) -> int:
         print(f"symderive: internal error: {type(exc).__name__}: {exc} (set SYMDERIVE_DEBUG=1 for a traceback)",
               file=sys.stderr)
         return 1
-    if args.format == "json":
+    if args.format in ("json", "npz"):
         print(text)
     else:
         sys.stdout.write(text)

@@ -6,8 +6,8 @@
 - :func:`cuda_home` and :func:`compile_ptx`: compile the kernels of generated packages to PTX for the
   real CUDA target (needs libnvvm and libdevice, not a GPU), in a child process.
 
-Test modules import it as the CUDA tests import ``cuda_sim_runner``: ``sys.path.insert(0, str(HERE))``
-with ``HERE`` the ``tests`` folder, then ``import helpers``.
+Test modules import it as ``import helpers`` (or ``from helpers import ...``), like ``reference`` and
+``cuda_sim_runner``: ``tests/conftest.py`` puts the ``tests`` folder on ``sys.path``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+import symderive
 from symderive.cli import main
 
 
@@ -163,3 +164,124 @@ def test_hostile_input_in_a_real_process():
                              "--basis", "legendre", "--N", "2")
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert not os.path.exists("/tmp/symderive_cli_pwned")
+
+
+# ------------------------------------------------------------------ --delta as the library takes it
+
+DELTA_FORMS = ("1/100", "0.01", "1e-2", " 1E-2 ", ".01")
+
+
+def test_matrices_delta_accepts_fractions_decimals_and_exponents(capsys):
+    results = []
+    for text in DELTA_FORMS:
+        code, out, err = run_inline(capsys, "matrices", "--warp", "exponential", "--basis", "legendre", "--N", "3",
+                                    "--delta", text, "--exact")
+        assert code == 0, (text, err)
+        results.append(json.loads(out))
+    assert all(r == results[0] for r in results[1:])       # the same exact step: the same output
+    assert results[0]["delta"] == 0.01 and results[0]["A_exact"][0][0] == "exp(-1/100)"
+
+
+def test_verify_delta_accepts_fractions_decimals_and_exponents(capsys):
+    measured = []
+    for text in ("1/100", "0.01", "1e-2"):
+        code, out, err = run_inline(capsys, "verify", "--warp", "exponential", "--basis", "legendre", "--N", "2",
+                                    "--against", "legs", "--delta", text)
+        assert code == 0, (text, err)
+        measured.append(json.loads(out)["structure"]["discrepancy"])
+    assert measured[0]["delta"] == "1/100" and all(m == measured[0] for m in measured[1:])
+
+
+def test_export_delta_accepts_fractions_decimals_and_exponents(capsys, tmp_path):
+    hashes = set()
+    for i, text in enumerate(("1/100", "0.01", "1e-2")):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        code, out, err = run_inline(capsys, "export", "--warp", "exponential", "--basis", "legendre", "--N", "2",
+                                    "--delta", text, "--name", "pkg", "--out", str(folder))
+        assert code == 0, (text, err)
+        data = json.loads(out)
+        assert data["delta"] == 0.01
+        hashes.add(data["spec_hash"])
+    assert len(hashes) == 1                                 # the spec (exact step included) is the same
+
+
+# ------------------------------------------------------------------ --format npz
+
+def _load_npz(path):
+    with np.load(path, allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}
+
+
+@pytest.mark.parametrize("args", [
+    ("--warp", "exponential", "--basis", "legendre", "--N", "4", "--delta", "1/100", "--exact"),
+    ("--warp", "linear:window=2", "--basis", "fourier", "--N", "3"),
+    ("--warp", "scale", "--basis", "legendre", "--N", "2", "--delta", "1", "--time", "3"),
+], ids=["with-step", "generator-only", "time-varying"])
+def test_npz_holds_the_json_output(capsys, tmp_path, args):
+    code, out, err = run_inline(capsys, "matrices", *args)
+    assert code == 0, err
+    expected = json.loads(out)
+    path = tmp_path / "m.npz"
+    code, out, err = run_inline(capsys, "matrices", *args, "--format", "npz", "--out", str(path))
+    assert code == 0, err
+    summary = json.loads(out)
+    arrays = _load_npz(path)
+    stepped = "A" in expected
+    assert set(arrays) == {"A_gen", "B_gen", "metadata"} | ({"A", "B"} if stepped else set())
+    assert summary == {"npz": str(path), "arrays": {k: list(v.shape) for k, v in arrays.items()}}
+    for key in ("A_gen", "B_gen") + (("A", "B") if stepped else ()):
+        assert arrays[key].dtype == np.float64
+        assert np.array_equal(arrays[key], np.array(expected[key], dtype=np.float64))   # bit for bit
+    meta = arrays["metadata"]
+    assert meta.shape == () and meta.dtype.kind == "U"
+    meta = json.loads(str(meta))
+    for key in ("warp", "basis", "N", "routes"):
+        assert meta[key] == expected[key]
+    assert meta["delta"] == expected.get("delta") and meta["notes"] == expected.get("notes", [])
+    assert meta["symderive_version"] == symderive.__version__
+    rest = {k: v for k, v in expected.items() if k not in ("A_gen", "B_gen", "A", "B")}   # support, exact, ...
+    assert meta == {"delta": None, "notes": [], **rest, "symderive_version": symderive.__version__}
+
+
+def test_npz_is_written_under_the_name_given(capsys, tmp_path):
+    path = tmp_path / "matrices.bin"                       # np.savez would have appended .npz
+    code, _, err = run_inline(capsys, "matrices", "--warp", "exponential", "--basis", "laguerre", "--N", "2",
+                              "--format", "npz", "--out", str(path))
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["matrices.bin"]   # no temporary file left behind
+    assert set(_load_npz(path)) == {"A_gen", "B_gen", "metadata"}
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--format", "npz"), "--format npz needs --out FILE"),
+    (("--format", "json", "--out", "x.npz"), "--out applies only to --format npz"),
+    (("--out", "x.npz"), "--out applies only to --format npz"),
+    (("--format", "npz", "--out", "no/such/folder/x.npz"), "does not exist"),
+    (("--format", "npz", "--out", "."), "is a folder"),
+])
+def test_npz_options_are_checked_before_deriving(capsys, extra, message):
+    code, out, err = run_inline(capsys, "matrices", "--warp", "exponential", "--basis", "legendre", "--N", "2",
+                                *extra)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err
+
+
+# ------------------------------------------------------------------ --help
+
+@pytest.mark.parametrize("command", ["matrices", "verify", "export"])
+def test_help_ends_with_examples_that_parse(capsys, command):
+    from symderive.cli import EXAMPLES, build_parser
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    examples = EXAMPLES[command]
+    assert 1 <= len(examples) <= 3
+    assert text.rstrip().endswith(examples[-1]) and "examples:" in text
+    for line in examples:
+        assert line in text                               # printed as written (RawDescriptionHelpFormatter)
+        argv = line.split()
+        assert argv[:2] == ["symderive", command]
+        build_parser().parse_args(argv[1:])               # every example is a valid command line
+    if command == "matrices":
+        assert "npz" in text and "json (default)" in text

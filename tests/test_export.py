@@ -3,7 +3,6 @@
 import json
 import os
 import stat
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +14,7 @@ from symderive.cli import main
 from symderive.codegen import export as export_module
 from symderive.codegen.export import MARKER, export, import_package, is_generated
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from helpers import file_bytes  # noqa: E402
+from helpers import file_bytes  # tests/helpers.py (tests/ is on sys.path: conftest.py)
 
 
 def test_export_writes_an_importable_package_and_regenerates_identically(tmp_path):

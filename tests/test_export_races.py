@@ -23,10 +23,10 @@ from symderive.codegen import export as export_module
 from symderive.codegen.export import MARKER, export, write_package
 from symderive.codegen.spec import build_spec
 
+from helpers import file_bytes  # tests/helpers.py (tests/ is on sys.path: conftest.py)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
-from helpers import file_bytes  # noqa: E402
 
 HAS_EXCHANGE = export_module._renameat2() is not None
 needs_exchange = pytest.mark.skipif(not HAS_EXCHANGE, reason="needs renameat2 (Linux, glibc >= 2.28)")

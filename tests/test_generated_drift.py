@@ -6,6 +6,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 _IGNORED_SUFFIXES = (".pyc", ".nbi", ".nbc")
+REGENERATE = "python scripts/derive_and_export.py"   # run from the repository root: rewrites generated/
 
 
 def _load_script():
@@ -23,9 +24,10 @@ def _tree(folder: Path) -> dict:
 def test_generated_packages_have_not_drifted(tmp_path):
     script = _load_script()
     assert script.main(["--out", str(tmp_path)]) == 0
+    problems, drifted = [], []
     for name, *_ in script.PACKAGES:
         fresh, checked_in = _tree(tmp_path / name), _tree(REPO / "generated" / name)
-        problems = []
+        before = len(problems)
         for path in sorted(set(fresh) | set(checked_in)):
             if path not in checked_in:
                 problems.append(f"{name}/{path}: missing from generated/")
@@ -36,5 +38,10 @@ def test_generated_packages_have_not_drifted(tmp_path):
                                             f"generated/{name}/{path}", f"regenerated/{name}/{path}", lineterm="",
                                             n=1)
                 problems.append("\n".join(list(diff)[:40]))
-        assert not problems, ("generated/ has drifted; run `python scripts/derive_and_export.py`:\n"
-                              + "\n".join(problems))
+        if len(problems) > before:
+            drifted.append(name)
+    assert not problems, (
+        f"generated/ has drifted from what the code writes today (packages: {', '.join(drifted)}). "
+        f"Regenerate it from the repository root with\n\n    {REGENERATE}\n\n"
+        f"(or only the drifted packages: {REGENERATE} --only {' '.join(drifted)}), "
+        "then review and commit the diff of generated/. The differences:\n" + "\n".join(problems))

@@ -34,8 +34,7 @@ from symderive.cli import main
 from symderive.errors import InputError
 from symderive.inputs.expressions import parse_expression
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import reference as ref  # noqa: E402
+import reference as ref  # tests/reference.py (tests/ is on sys.path: conftest.py)
 
 #: a hang is a failure; this is far above what any of these commands takes (about 1-5 s)
 SECONDS = 60
