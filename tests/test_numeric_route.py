@@ -10,9 +10,7 @@ each with the Legendre, Fourier and log-Laguerre bases.
 
 from __future__ import annotations
 
-import os
 import random
-import sys
 
 import mpmath
 import numpy as np
@@ -22,8 +20,7 @@ import sympy as sp
 import symderive as sd
 from symderive.derivation import quadrature
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import reference as ref  # noqa: E402
+import reference as ref  # tests/reference.py (tests/ is on sys.path: conftest.py)
 
 mpf = mpmath.mpf
 RTOL = 1e-13
@@ -264,3 +261,21 @@ def test_no_exact_route_says_why_and_gives_numbers():
         assert all(isinstance(x, sp.Float) for x in pair.A)
     else:
         assert pair.route == "symbolic-integration"
+
+
+def test_a_basis_function_with_a_zero_at_a_node():
+    """``cos(pi z)`` is exactly 0 at ``z = 1/2``, the middle node of every odd Gauss-Legendre rule on
+    [0, 1]: such a value has no relative accuracy, only an absolute one. The route used to refuse it
+    ("cannot be evaluated to 62 bits at z = 0.5"); now the matrices match mpmath."""
+    from symderive.inputs.specs import parse_basis
+
+    basis = parse_basis("functions=1;cos(pi*z);cos(2*pi*z)", 3)
+    A, B = sd.derive(warp("inv"), basis).numeric(DELTA)
+    d = mpf(1) / 10
+    p = [lambda z: mpf(1)] + [lambda z, m=m: mpmath.sqrt(2) * mpmath.cos(m * mpmath.pi * z) for m in (1, 2)]
+    with mpmath.workdps(30):
+        lam, zcut, _ = _inv(d)
+        for n in range(3):
+            assert abs(B[n] - mpmath.quad(p[n], [zcut, 1])) < 1e-14
+            for k in range(3):
+                assert abs(A[n, k] - mpmath.quad(lambda z: p[n](z) * p[k](lam(z)), [0, zcut])) < 1e-14

@@ -14,6 +14,8 @@ names the expression and the point.
 
 from __future__ import annotations
 
+import math
+
 import flint
 import mpmath
 import numpy as np
@@ -185,22 +187,39 @@ _ACCURACY = np.frompyfunc(lambda a: a.rel_accuracy_bits() if a.is_finite() else 
 MAX_PRECISION_FACTOR = 256
 
 
-def evaluate_accurately(fn, points: np.ndarray, bits: int, what: str) -> np.ndarray:
-    """``fn(points)`` with every value known to ``bits`` relative bits (points taken as exact).
+def _relative_or_absolute_bits(a) -> int:
+    """The larger of the relative and the absolute accuracy of the ball ``a``, in bits: a value that is
+    exactly 0 (``cos(pi z)`` at ``z = 1/2``) has no relative accuracy, but ``[0 +/- 1e-60]`` is known to
+    about 200 bits absolutely."""
+    if not a.is_finite():
+        return -(1 << 30)
+    radius = float(a.rad())
+    absolute = (1 << 30) if radius == 0.0 else int(-math.log2(radius))
+    return max(a.rel_accuracy_bits(), absolute)
+
+
+_ACCURACY_ABSOLUTE = np.frompyfunc(_relative_or_absolute_bits, 1, 1)
+
+
+def evaluate_accurately(fn, points: np.ndarray, bits: int, what: str, absolute: bool = False) -> np.ndarray:
+    """``fn(points)`` with every value known to ``bits`` relative bits (points taken as exact); with
+    ``absolute``, a value known to ``bits`` bits absolutely is accepted too (for basis values, which
+    enter the integrals as O(1) factors, so a zero of the function needs no relative accuracy).
 
     Values that lose accuracy to cancellation (``tanh(u) + 1`` for ``u`` near -500 needs about
     1400 bits; quadrature nodes reach ``z = 1e-1168`` for N = 256 log-Laguerre) are evaluated again at
     doubled working precision, only at the nodes that need it, up to ``MAX_PRECISION_FACTOR`` times
     the current one; values still short of ``bits`` (or not finite) raise :class:`DerivationError`."""
     prec = flint.ctx.prec
+    measure = _ACCURACY_ABSOLUTE if absolute else _ACCURACY
     values = fn(points)
-    acc = _ACCURACY(values).astype(np.int64)
+    acc = measure(values).astype(np.int64)
     bad = np.nonzero(acc < bits)[0]
     factor = 2
     while bad.size and factor <= MAX_PRECISION_FACTOR:
         with flint.ctx.workprec(prec * factor):
             redo = fn(points[bad])
-        acc_redo = _ACCURACY(redo).astype(np.int64)
+        acc_redo = measure(redo).astype(np.int64)
         for i, v, a in zip(bad, redo, acc_redo):
             if a >= bits:
                 values[i] = +v

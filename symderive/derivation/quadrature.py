@@ -1,6 +1,6 @@
 """The numeric route: every matrix entry at once, by Gauss quadrature in ball arithmetic.
 
-For any warp and basis, the lag matrices and the generator (MATH.md sections 2-3) are inner products
+For any warp and basis, the lag matrices and the generator (docs/math.md, sections 2-3) are inner products
 
     A_Delta = P(z)^T W Q(z),  P[j, n] = p_n(z_j) w(z_j),  Q[j, k] = p_k(lambda_Delta(z_j))    on [0, z_Delta]
     B_Delta = P(z)^T W 1                                                                      on [z_Delta, 1]
@@ -44,12 +44,11 @@ from flint import arb, arb_mat, fmpq
 from .. import progress
 from ..errors import DerivationError
 from ..inputs.bases import Basis
-from ..inputs.expressions import symbol
-from ..inputs.warps import X, StationaryWarp, Warp
+from ..inputs.warps import StationaryWarp, Warp
+from ..symbols import X, Z
 from .arb_eval import compile_arb, constant, evaluate_accurately, require_finite
 
 ROUTE = "numeric-quadrature"
-Z = symbol("z")
 GUARD_BITS = 24
 _GROWTH = 1.5
 
@@ -396,7 +395,8 @@ class BasisValues:
         fns = self._dfns if derivative else self._fns
         what = "a basis function" + ("'s derivative" if derivative else "")
         accuracy = max(32, flint.ctx.prec // 2)     # raised precision where a value lost it (sin(exp(100) z))
-        out = np.array([evaluate_accurately(f, z, accuracy, what) for f in fns], dtype=object).reshape(N, M)
+        out = np.array([evaluate_accurately(f, z, accuracy, what, absolute=True) for f in fns],
+                       dtype=object).reshape(N, M)
         return require_finite(out, z, what)
 
 
