@@ -6,8 +6,8 @@ ball arithmetic on the exact route) and collects the data the kernels use at run
 - ``A``, ``B``: the fixed-step lag matrices ``A_Delta``, ``B_Delta`` (float64), for stationary warps;
 - ``A_gen``, ``B_gen``: the generator (for the scale warp, at ``t = 1``);
 - ``variable_kind``: how ``scan_variable`` evaluates the lag operator for a per-step ``Delta``, in its
-  geometric form "evaluate the reconstruction, slide it, project it back" (MATH.md section 5), with
-  ``N``-point Gauss quadrature, exact for these polynomial integrands:
+  geometric form "evaluate the reconstruction, slide it, project it back" (docs/math.md, section 6); the first
+  three use ``N``-point Gauss quadrature, exact for their polynomial integrands:
 
   * ``"dilation"`` (exponential warp, or the scale warp per step; basis polynomial in ``z``):
     ``q = exp(-rate Delta)``, ``(A c)_n = q sum_j w_j p_n(q x_j) sum_k p_k(x_j) c_k``,
@@ -18,11 +18,20 @@ ball arithmetic on the exact route) and collects the data the kernels use at run
   * ``"neglog"`` (exponential warp with log-Laguerre functions, ``y = -log z``): ``D = rate Delta``,
     ``(A c)_n = e^{-D} sum_j w_j L_n(u_j + D) sum_k L_k(u_j) c_k`` (Gauss-Laguerre nodes ``u_j``),
     ``B_0 = 1 - e^{-D}``, ``B_n = e^{-D} (D / n) L^{(1)}_{n-1}(D)``;
-  * ``None``: the model admits no per-step ``Delta`` in this form (Fourier bases, non-affine lag maps).
+  * ``"rotation"`` (linear window with the Fourier basis): ``s = min(Delta / window, 1)``; sliding the
+    reconstruction by ``s`` rotates each pair ``(cos 2 pi m z, sin 2 pi m z)`` by the angle ``2 pi m s``
+    exactly, and ``A c`` is the rotated coefficients times the closed-form Gram matrix of the modes on
+    ``[0, 1 - s]``; ``B_n = integral_{1-s}^1 p_n dz`` in closed form;
+  * ``"general"`` (any other stationary warp; basis in ``z`` with weight 1): the printed lag map
+    (``lag_code``, :mod:`.printer`) at the nodes of an ``M``-point Gauss-Legendre rule on
+    ``[0, z_Delta]`` through ``z = z_Delta u**power``, and on ``[z_Delta, 1]``; ``M`` is chosen by
+    convergence and checked against ``A``, ``B`` (:mod:`.step_rule`), valid up to ``delta_max``;
+  * ``None``: the model admits no per-step ``Delta`` (time-varying non-affine warps, ``variable_note``).
 
 - ``basis_kind`` and its evaluation data (``reconstruct`` and the kernels): ``"legendre"``
   (``p_n(z) = sqrt(2n+1) P_n(2z - 1)`` by the three-term recurrence), ``"laguerre"`` (``L_n(-log z)``),
-  ``"fourier"`` (``modes``), ``"polynomial"`` (``coefficients`` in the coordinate, for custom bases).
+  ``"fourier"`` (``modes``), ``"polynomial"`` (``coefficients`` in the coordinate, for custom bases),
+  ``"printed"`` (any other custom basis in ``z``: its orthonormal functions as printed code, ``basis_code``).
 
 Quadrature nodes and weights are computed with mpmath at 50 digits and rounded once. The spec hash is
 the SHA-256 of the spec's canonical JSON (floats written with ``float.hex``), so equal specs give
@@ -43,14 +52,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import sympy as sp
 
-from ..derivation import quadrature
-from ..derivation.arb_eval import midpoint
 from ..derivation.model import LagModel
 from ..errors import InputError
-from ..inputs.warps import exact_rate_or_window
+from . import step_rule
+from ..symbols import DELTA, Y_POS, Z
+from .printer import PrintedFunction, UnprintableExpression, print_function, print_functions
+from .rules import SMALLEST_WEIGHT, gauss_laguerre, gauss_legendre_01  # noqa: F401 (re-exported: render, tests)
 
 SPEC_VERSION = 1
-_SMALLEST_WEIGHT = 1e-290      # Gauss-Laguerre weights below this are too close to float64 underflow
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)   # used with fullmatch: no trailing newline
 
 
@@ -72,7 +81,7 @@ class KernelSpec:
     B_gen: tuple
     variable_kind: str | None
     rate: float | None             # dilation / neglog: q = exp(-rate * Delta)
-    window: float | None           # translation: s = Delta / window
+    window: float | None           # translation, rotation: s = Delta / window; general: the support's length
     basis_kind: str
     coordinate: str                # "z" or "neglog" (y = -log z) or "z" for Fourier
     modes: tuple                   # Fourier: ((kind, m), ...); else ()
@@ -80,6 +89,10 @@ class KernelSpec:
     nodes: tuple                   # Gauss nodes (Legendre on [0, 1], or Laguerre on [0, oo)); () if unused
     weights: tuple
     variable_note: str | None = None   # why scan_variable is unavailable, when a special reason applies
+    basis_code: tuple = ()         # "printed": the custom basis functions as printed code (.printer)
+    lag_code: tuple = ()           # "general": the printed _lag_map, _cutoff, _cutoff_complement (.printer)
+    power: int = 1                 # "general": the substitution z = z_Delta u**power on [0, z_Delta]
+    delta_max: float | None = None  # "general": the largest step the rule was verified for (inf: any)
     spec_version: int = SPEC_VERSION
 
     def to_json(self) -> str:
@@ -148,46 +161,49 @@ def _column(B) -> tuple:
     return tuple(float(x) for x in np.asarray(B, dtype=np.float64).reshape(-1))
 
 
-_RULE_BITS = 200   # the rules are computed at this precision, then rounded once to float64
-
-
-def _rounded(values) -> tuple:
-    """Balls rounded once to the nearest float64 (from their exact midpoints, as mpmath rounds)."""
-    return tuple(float(midpoint(x)) for x in values)
-
-
-@functools.lru_cache(maxsize=32)
-def gauss_legendre_01(N: int) -> tuple[tuple, tuple]:
-    """``N``-point Gauss-Legendre nodes (ascending) and weights on [0, 1], rounded once from the numeric
-    route's ball rule (:func:`symderive.derivation.quadrature.gauss_legendre`; cached: every member of a
-    bank asks for the same rule)."""
-    nodes, weights = quadrature.gauss_legendre(N, _RULE_BITS)
-    return _rounded(nodes), _rounded(weights)
-
-
-@functools.lru_cache(maxsize=32)
-def gauss_laguerre(N: int) -> tuple[tuple, tuple]:
-    """``N``-point Gauss-Laguerre nodes and weights (weight ``e^{-u}`` on [0, oo)), rounded once from the
-    numeric route's ball rule (:func:`symderive.derivation.quadrature.gauss_laguerre`). Weights below
-    float64's range round to 0 (the caller checks the smallest)."""
-    nodes, weights = quadrature.gauss_laguerre(N, _RULE_BITS)
-    return _rounded(nodes), _rounded(weights)
-
-
 def _rate_or_window(model: LagModel):
-    """The scalar that turns ``Delta`` into the lag parameter, from the exact warp (or None): ``(rate,
-    None)`` for a dilation, ``(None, window)`` for a window translation, ``(1.0, None)`` for the
+    """The scalar that turns ``Delta`` into the lag parameter, from the warp's exact geometry (or None):
+    ``(rate, None)`` for a dilation, ``(None, window)`` for a window translation, ``(1.0, None)`` for the
     time-varying scale warp; only for models on an exact lag route (``model.lag_kind``)."""
     if model.warp.time_varying:
         return 1.0, None
-    if model.lag_kind is None:
+    constant = model.warp.geometry.affine_constant
+    if model.lag_kind is None or constant is None:
         return None, None
-    geometry = exact_rate_or_window(model.warp)
-    if geometry is None:
-        return None, None
-    kind, value = geometry
+    kind, value = constant
     value = float(sp.N(value, 30))
     return (value, None) if kind == "dilation" else (None, value)
+
+
+def _printed(function: PrintedFunction) -> tuple:
+    """A printed function as plain data: (name, arguments, assignments, result, formula)."""
+    return (function.name, function.arguments, function.assignments, function.result, function.formula)
+
+
+def _general_step(model: LagModel, basis_kind, data, coordinate, delta_f, A, B):
+    """``(nodes, weights, power, delta_max, lag_code, note)`` of the general per-step kernel of a
+    stationary warp (:mod:`.step_rule`), or empty values and the reason it has none. For a basis in
+    ``y = -log z`` the lag map and cutoff are printed in ``y``."""
+    geometry = model.warp.geometry
+    none = ((), (), 1, None, ())
+    if model.basis.weight != 1:
+        return (*none, "the basis has a weight other than 1, which the per-step quadrature kernel does not "
+                       "carry; use scan with the fixed step DELTA")
+    try:
+        if coordinate == "z":
+            lag_code = (_printed(print_function("_lag_map", geometry.lag_map, (Z, DELTA))),
+                        _printed(print_function("_cutoff", geometry.cutoff, (DELTA,))),
+                        _printed(print_function("_cutoff_complement", geometry.cutoff_complement, (DELTA,))))
+        else:
+            lag_y, cut_y = geometry.in_neglog()
+            lag_code = (_printed(print_function("_lag_map", lag_y, (Y_POS, DELTA))),
+                        _printed(print_function("_cutoff", cut_y, (DELTA,))))
+    except UnprintableExpression as exc:
+        return (*none, f"the lag map cannot be printed into a kernel ({exc}); use scan with the fixed step DELTA")
+    rule = step_rule.choose_rule(geometry, basis_kind, data, model.N, delta_f, A, B, coordinate)
+    if isinstance(rule, str):
+        return (*none, rule)
+    return rule.nodes, rule.weights, rule.power, rule.delta_max, lag_code, None
 
 
 def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
@@ -212,6 +228,7 @@ def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
         delta_f = float(sp.N(exact_delta, 30))
         route = pair.route
     form = basis.polynomial_form
+    basis_code = ()
     if basis.fourier_modes is not None:
         basis_kind, coordinate, modes, coeffs = "fourier", "z", tuple(basis.fourier_modes), ()
     elif basis.name in ("legendre", "laguerre") and form is not None:
@@ -221,10 +238,18 @@ def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
         coeffs = tuple(tuple(float(c) * scale[n] for c in row) for n, row in enumerate(form.coeffs))
         basis_kind, coordinate, modes = "polynomial", form.coordinate, ()
     else:
-        raise InputError(f"export supports polynomial (legendre, laguerre, custom polynomial) and fourier bases; "
-                         f"{basis.spec} has no polynomial or Fourier form")
+        basis_kind, coordinate, modes, coeffs = "printed", "z", (), ()
+        try:
+            basis_code = _printed(print_functions("_basis_row", basis.functions, (Z,)))
+        except UnprintableExpression as exc:
+            raise InputError(f"export needs the functions of the basis {basis.spec} as kernel code, and {exc}; "
+                             "built-in bases (legendre, laguerre, fourier) and custom bases with Numba-printable "
+                             "functions can be exported") from None
     rate, window = _rate_or_window(model)
-    variable_kind = None
+    geometry = model.warp.geometry
+    variable_kind, variable_note = None, None
+    nodes = weights = lag_code = ()
+    power, delta_max = 1, None
     if basis_kind in ("legendre", "laguerre", "polynomial") and model.lag_kind is not None:
         if model.lag_kind == "dilation" and rate is not None:
             variable_kind = "dilation"
@@ -232,20 +257,30 @@ def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
             variable_kind = "translation"
         elif model.lag_kind == "neglog-translation" and rate is not None and basis_kind == "laguerre":
             variable_kind = "neglog"
-    variable_note = None
+    if (variable_kind is None and basis_kind == "fourier" and geometry.kind == "translation"
+            and geometry.window is not None):
+        variable_kind = "rotation"
+        window = float(sp.N(geometry.window, 30))
+    elif variable_kind is None and not model.warp.time_varying:
+        data = {"legendre": N, "laguerre": N, "polynomial": coeffs, "fourier": modes,
+                "printed": basis.functions if basis_kind == "printed" else None}[basis_kind]
+        nodes, weights, power, delta_max, lag_code, variable_note = _general_step(
+            model, basis_kind, data, coordinate, delta_f, A, B)
+        variable_kind = "general" if variable_note is None else None
+        if variable_kind == "general" and geometry.max_delta != sp.oo:
+            window = float(sp.N(geometry.max_delta, 30))     # the support: longer steps are clamped to it
     if variable_kind in ("dilation", "translation"):
         nodes, weights = gauss_legendre_01(N)
     elif variable_kind == "neglog":
         nodes, weights = gauss_laguerre(N)
-        if min(weights) < _SMALLEST_WEIGHT:
+        if min(weights) < SMALLEST_WEIGHT:
             variable_kind, nodes, weights = None, (), ()
             variable_note = (f"the {N}-point Gauss-Laguerre weights underflow float64 (the smallest is below "
-                             f"{_SMALLEST_WEIGHT:g}; this happens above N ~ 175), so the per-step log-Laguerre "
+                             f"{SMALLEST_WEIGHT:g}; this happens above N ~ 175), so the per-step log-Laguerre "
                              "lag cannot be evaluated accurately; use scan with the fixed step DELTA")
-    else:
-        nodes = weights = ()
     return KernelSpec(
         name=name, warp=model.warp.spec, basis=basis.spec, N=N, delta=delta_f, delta_exact=delta_exact,
         time_varying=model.warp.time_varying, route=route, A=A, B=B, A_gen=_rows(A_gen), B_gen=_column(B_gen),
         variable_kind=variable_kind, rate=rate, window=window, basis_kind=basis_kind, coordinate=coordinate,
-        modes=modes, coefficients=coeffs, nodes=nodes, weights=weights, variable_note=variable_note)
+        modes=modes, coefficients=coeffs, nodes=nodes, weights=weights, variable_note=variable_note,
+        lag_code=lag_code, power=power, delta_max=delta_max, basis_code=basis_code)

@@ -2,7 +2,7 @@
 
 A :class:`LagModel` holds
 
-- ``A_gen``, ``B_gen``: the continuous generator (MATH.md section 3), exact SymPy matrices;
+- ``A_gen``, ``B_gen``: the continuous generator (docs/math.md, section 3), exact SymPy matrices;
 - ``lag(delta)``: the exact discrete matrices ``A_Delta``, ``B_Delta`` (section 2), for a numeric or
   symbolic ``delta`` (``Delta`` positive);
 - ``numeric(delta, dtype)`` and ``numeric_generator(dtype)``: floats (or mpmath at a chosen precision)
@@ -31,8 +31,9 @@ from .. import cache
 from .._limits import SymbolicTimeout, active_budget, budget, tidy, time_limit
 from ..errors import DerivationError, InputError
 from ..inputs.bases import Basis
-from ..inputs.expressions import symbol
-from ..inputs.warps import DELTA, Warp, _positive_number
+from ..inputs.warps import Warp, _positive_number
+from ..symbols import DELTA, T, Z
+from ..symbols import Y_POS as _Y
 from .. import cost
 from . import algebraic, exact, integration, quadrature, trigonometric
 from .arb_eval import midpoint
@@ -41,8 +42,6 @@ ROUTE_EXACT = "exact-linear-algebra"
 ROUTE_ALGEBRAIC = algebraic.ROUTE
 ROUTE_SYMBOLIC = integration.ROUTE_SYMBOLIC
 ROUTE_QUADRATURE = quadrature.ROUTE
-Z = symbol("z")
-_Y = sp.Symbol("y", positive=True)
 DEFAULT_DPS = 30
 _MAX_PREC = 1 << 16
 
@@ -114,12 +113,9 @@ class LagModel:
     @functools.cached_property
     def lag_kind(self) -> str | None:
         """The exact lag formula that applies (``exact.LAG_KINDS``), or None for the fallback routes."""
-        coordinate = self.basis.coordinate       # known without building the polynomial form
-        if coordinate is None or self.basis.weight != 1 or self.warp.structure not in ("dilation", "translation"):
+        if self.basis.weight != 1:
             return None
-        if coordinate == "z":
-            return self.warp.structure
-        return "neglog-translation" if self.warp.structure == "dilation" else None
+        return self.warp.geometry.exact_lag_kind(self.basis.coordinate)   # coordinate: known without the form
 
     def _lag_parameter(self, delta, t) -> sp.Expr:
         cut = self.warp.cutoff(delta, t)
@@ -433,7 +429,7 @@ class LagModel:
                              f"basis polynomial in z); {self.warp.spec} x {self.basis.spec} has lag kind "
                              f"{self.lag_kind}")
         if self.warp.time_varying and t is None:
-            t = sp.Symbol("t", positive=True)
+            t = T
         P, WT = exact.dilation_factors(self.basis.polynomial_form)
         return exact.DilationFactors(self._lag_parameter(DELTA, t), self.basis.polynomial_form, P, WT)
 

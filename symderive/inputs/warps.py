@@ -7,7 +7,7 @@ Stepping from ``t`` to ``t + Delta`` moves a point with new coordinate ``z`` bac
     lambda_Delta(z) = f(g(z) + Delta)          (the lag map, defined for z <= z_Delta = f(-Delta))
 
 and differentiating at ``Delta = 0`` gives the velocity ``v(z) = f'(g(z)) = 1 / g'(z)`` that enters the
-generator (MATH.md sections 2-3).
+generator (docs/math.md, sections 2-3).
 
 The time-varying *scale* warp ``sigma_t(s) = s / t`` on ``[0, t]`` (original HiPPO-LegS) has lag map
 ``z (t + Delta) / t``, cutoff ``t / (t + Delta)`` and velocity ``z / t``.
@@ -26,14 +26,12 @@ import sympy as sp
 
 from .._limits import SymbolicTimeout, active_budget, budget, time_limit
 from ..errors import InputError
-from .expressions import as_expression, parse_expression, symbol
+from ..symbols import DELTA, T, X, Z  # noqa: F401 (T: kept as warps.T, the time of a time-varying warp)
+from ..symbols import Z_POS as _ZPOS
+from .geometry import LagGeometry, lag_geometry
+from .expressions import as_expression, parse_expression
 from .sampling import mp_function
 
-X = symbol("x")
-Z = symbol("z")
-DELTA = sp.Symbol("Delta", positive=True)
-T = sp.Symbol("t", positive=True)
-_ZPOS = sp.Symbol("z", positive=True)
 _XNONPOS = sp.Symbol("x", nonpositive=True)
 _MONOTONE_SAMPLES = 400
 _CONFIRM_SAMPLES = 64
@@ -77,6 +75,11 @@ class Warp:
     def max_delta(self):
         """Largest admissible step (the window length for finite windows, else ``oo``)."""
         return sp.oo
+
+    @functools.cached_property
+    def geometry(self) -> LagGeometry:
+        """What a step does to the coordinate, decided once (:func:`symderive.inputs.geometry.lag_geometry`)."""
+        return lag_geometry(self)
 
     @property
     def support(self) -> str:
@@ -201,7 +204,7 @@ def _positive_number(value, name: str) -> sp.Expr:
 
 
 def exponential(rate=1) -> StationaryWarp:
-    """``f(x) = exp(rate * x)`` on ``(-oo, 0]``: HiPPO-LegS with Legendre (MATH.md section 4)."""
+    """``f(x) = exp(rate * x)`` on ``(-oo, 0]``: HiPPO-LegS with Legendre (docs/math.md, section 4.3)."""
     theta = _positive_number(rate, "exponential warp rate")
     f = sp.exp(theta * X)
     g = sp.log(Z) / theta
@@ -436,28 +439,9 @@ def _detect_structure(warp: StationaryWarp) -> str | None:
 
 
 def exact_rate_or_window(warp) -> tuple[str, sp.Expr] | None:
-    """``("dilation", rate)`` or ``("translation", window)`` of a stationary warp, exact, or None.
-
-    A dilation warp qualifies when its cutoff is ``z_Delta = exp(-rate Delta)`` for every ``Delta``
-    (then ``f(x) = exp(rate x)``), a translation warp when ``z_Delta = 1 - Delta / window`` (then
-    ``f(x) = 1 + x / window``), with a constant ``rate > 0`` or ``window > 0``. Both identities are
-    confirmed symbolically for a free positive ``Delta``, not sampled. Time-varying warps and other lag
-    maps give None.
-    """
-    if warp.time_varying:
-        return None
-    d = sp.Symbol("d", positive=True)
-    if warp.structure == "dilation":
-        rate = sp.simplify(-sp.log(warp.cutoff(sp.Integer(1))))
-        if rate.free_symbols or not rate.is_positive or sp.simplify(warp.cutoff(d) - sp.exp(-rate * d)) != 0:
-            return None
-        return "dilation", rate
-    if warp.structure == "translation":
-        window = sp.simplify(d / (1 - warp.cutoff(d)))
-        if window.free_symbols or not window.is_positive:
-            return None
-        return "translation", window
-    return None
+    """``("dilation", rate)`` or ``("translation", window)`` of a stationary warp, exact, or None: the
+    constant of ``warp.geometry`` (:mod:`symderive.inputs.geometry`), where it is decided."""
+    return warp.geometry.affine_constant
 
 
 BUILTIN = {"exponential": exponential, "linear": linear, "scale": scale}
