@@ -2,10 +2,10 @@
 
 The packages under test are the ones checked into ``generated/`` (imported from there), plus two
 exported into a temporary folder for what the checked-in set lacks: exponential x Legendre at N = 8,
-and a Fourier basis (no per-step form: ``scan_variable`` must refuse).
+and a Fourier basis in a window (its per-step rotation is tested in ``tests/test_variable_general.py``).
 No reference below calls a generated kernel or reads a generated matrix:
 
-- **generators typed from MATH.md section 4**: LegS ``A_gen[n,k] = -sqrt((2n+1)(2k+1))`` (n > k),
+- **generators typed from docs/math.md, section 4.3**: LegS ``A_gen[n,k] = -sqrt((2n+1)(2k+1))`` (n > k),
   ``-(n+1)`` (n = k), 0 (n < k), ``B_gen[n] = sqrt(2n+1)``, times the rate of the warp ``exp(rate x)``
   (``2**x``: rate log 2); LagT ``A_gen = -tril(ones)``, ``B_gen = ones``;
 - **discrete matrices in ball arithmetic**: the exponential of the augmented generator
@@ -38,11 +38,11 @@ import sympy as sp
 import symderive as sd
 from symderive.inputs.specs import parse_basis, parse_warp
 
+from helpers import relative_error  # tests/helpers.py (on sys.path: conftest.py); max |c - ref| / max |ref|
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 GENERATED = REPO / "generated"
-sys.path.insert(0, str(HERE))
-from helpers import relative_error  # noqa: E402  (max |c - ref| / max |ref|; numpy only)
 
 PREC = 256                         # bits of the ball-arithmetic references
 FIXED_RTOL = 1e-10                 # float64 scans against the float64 reference loop
@@ -118,7 +118,7 @@ def report(label, error):
 
 
 def legs_generator(N: int, rate=1):
-    """MATH.md section 4: ``A_gen = -rate A_LegS``, ``B_gen = rate B_LegS``, arb matrices at PREC bits."""
+    """docs/math.md, section 4.3: ``A_gen = -rate A_LegS``, ``B_gen = rate B_LegS``, arb matrices at PREC bits."""
     with flint.ctx.workprec(PREC):
         rate = flint.arb(rate)
         A = flint.arb_mat(N, N)
@@ -132,7 +132,7 @@ def legs_generator(N: int, rate=1):
 
 
 def lagt_generator(N: int):
-    """MATH.md section 4: HiPPO-LagT ``A_gen = -tril(ones)``, ``B_gen = ones``."""
+    """docs/math.md, section 4.3: HiPPO-LagT ``A_gen = -tril(ones)``, ``B_gen = ones``."""
     with flint.ctx.workprec(PREC):
         A = flint.arb_mat(N, N)
         B = flint.arb_mat(N, 1)
@@ -282,7 +282,8 @@ def test_ball_arithmetic_zoh_matches_mpmath_expm_and_the_inverse_formula():
 
 @pytest.mark.parametrize("name", ["accuracy_legs_n8", "legs_n64", "pow2_legendre_n16", "lagt_n32"])
 def test_matrices_equal_expm_and_zero_order_hold_of_the_typed_generator(package, name):
-    """A_GEN, B_GEN equal the MATH.md generator; A, B equal expm(Delta A_gen) and its zero-order hold."""
+    """A_GEN, B_GEN equal the generator of docs/math.md, section 4.3; A, B equal expm(Delta A_gen) and its
+    zero-order hold."""
     pkg = package(name)
     _, _, N, delta, kind = CASES[name]
     A_gen, B_gen = generator(kind, N)
@@ -332,7 +333,7 @@ def test_fixed_scan_other_models(package, name):
 
 
 def scale_reference(t, delta):
-    """The scale warp's step ``t -> t + delta`` (MATH.md 4: a dilation with q = t / (t + delta)); from
+    """The scale warp's step ``t -> t + delta`` (docs/math.md, section 3.3: a dilation with q = t / (t + delta)); from
     t = 0 the history is empty (q = 0): A = 0 and B_n = integral_0^1 p_n dz = [n = 0]."""
     N = CASES["legs_scale_n64"][2]
     if t == 0:
@@ -520,8 +521,8 @@ def test_bad_inputs_raise_with_a_message_naming_the_problem(package):
     scale = package("legs_scale_n64")
     with pytest.raises(ValueError, match=r"t0 must be a finite time >= 0"):
         scale.scan(u, t0=-1.0)
-    with pytest.raises(NotImplementedError, match=r"scan_variable: .*Fourier"):
-        package("accuracy_fourier_n3").scan_variable(u, np.ones(5))
+    with pytest.raises(ValueError, match=r"delta must be > 0"):        # the Fourier rotation checks it too
+        package("accuracy_fourier_n3").scan_variable(u, np.array([1.0, -1.0, 1, 1, 1]))
 
 
 # ---------------------------------------------------------------------- slow: more steps at N = 64

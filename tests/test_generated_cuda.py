@@ -7,8 +7,9 @@ test fails if that process fails. The CPU side runs here, with the same calls
 ``scan``, ``scan_final`` and ``scan_variable`` to 1e-12 (relative) and 1e-13 (absolute, float64) for u
 of shape (L,) and (L, H), host arrays in (and device arrays of both shapes), for every per-step lag
 form: dilation (exponential and the custom warp 2**x), window translation, log-Laguerre, and the
-time-varying scale warp (from t0 = 1.5 and the default t0 = 0), plus a Fourier model whose
-``scan_variable_cuda`` must refuse. float32 u gives float32 states (``scan_cuda`` and
+time-varying scale warp (from t0 = 1.5 and the default t0 = 0), the exact rotation of a Fourier basis
+in a window, and the general quadrature kernel of a power-law warp and of a curved window
+(``(1 + x/2)**2``, steps beyond its length 2 clamped), and of ``tanh(x) + 1`` with log-Laguerre functions. float32 u gives float32 states (``scan_cuda`` and
 ``scan_variable_cuda``). Sizes are small (N = 8 and 16, L = 24, H = 3): the simulator runs each
 thread in Python.
 
@@ -18,7 +19,6 @@ On a machine with a CUDA GPU, ``test_real_gpu_matches_cpu`` runs the same compar
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +27,13 @@ import pytest
 from symderive.codegen.export import export, import_package
 from symderive.inputs.specs import parse_basis, parse_warp
 
+# tests/cuda_sim_runner.py, tests/helpers.py (tests/ is on sys.path: conftest.py)
+import cuda_sim_runner  # imports neither numba nor a package: safe here
+from helpers import relative_error, run_simulator
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 GENERATED = REPO / "generated"
-sys.path.insert(0, str(HERE))
-import cuda_sim_runner  # noqa: E402  (imports neither numba nor a package: safe here)
-from helpers import relative_error, run_simulator  # noqa: E402
 
 RTOL = 1e-12
 ATOL = 1e-13                        # float64 states, CUDA (simulator) against CPU
@@ -43,7 +44,10 @@ EXPORTS = {
     "cudasim_legt_n8": ("linear:window=1", "legendre", 8, "1/100"),
     "cudasim_lagt_n8": ("exponential", "laguerre", 8, "1/100"),
     "cudasim_scale_n8": ("scale", "legendre", 8, None),
-    "cudasim_fourier_n3": ("linear:window=1", "fourier", 3, "1/10"),
+    "cudasim_fourier_n3": ("linear:window=1", "fourier", 3, "1/10"),        # rotation
+    "cudasim_power_n6": ("f=1/(1-x)", "legendre", 6, "1/100"),              # general: rational lag map
+    "cudasim_curved_window_n6": ("f=(1+x/2)**2", "legendre", 6, "1/100"),   # general: sqrt(z), window 2
+    "cudasim_tanh_laguerre_n6": ("f=tanh(x)+1", "laguerre", 6, "1/100"),    # general, in y = -log z
 }
 CHECKED_IN = ("pow2_legendre_n16",)
 
@@ -64,7 +68,8 @@ def packages(tmp_path_factory):
 def _inputs(pkg, seed):
     rng = np.random.default_rng(seed)
     window = pkg.METADATA["warp"].startswith("linear")
-    high = 0.9 if window else 10.0          # a window also gets a step >= its length below
+    # (the curved window gets steps up to 10, beyond its length 2, like the infinite warps)
+    high = 0.9 if window else min(10.0, 0.99 * pkg._checks.DELTA_MAX)   # a window also gets a step >= its length
     d2 = np.exp(rng.uniform(np.log(1e-5), np.log(high), (L, H)))
     d1 = d2[:, 0].copy()
     if window:
@@ -90,7 +95,8 @@ def test_cuda_simulator_matches_cpu_kernels(tmp_path, packages):
     for name, (_, pkg) in packages.items():
         arrays = inputs[name]
         extra = {"t0": 1.5} if pkg.A is None else {}
-        variable = name != "cudasim_fourier_n3"
+        variable = pkg.METADATA["variable_kind"] is not None
+        assert variable or name not in EXPORTS, f"{name}: every exported model has a per-step kernel"
         labels = []
         for label, call in cuda_sim_runner.calls(pkg, arrays, "cpu"):
             expected = call()

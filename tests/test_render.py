@@ -12,6 +12,7 @@ libnvvm) they compile to PTX for the real target.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import re
 import subprocess
@@ -30,9 +31,7 @@ from symderive.codegen.render import TEMPLATE_DIR, render_package, template_cont
 from symderive.codegen.spec import build_spec
 from symderive.errors import InputError
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from helpers import compile_ptx, cuda_home  # noqa: E402
+from helpers import compile_ptx, cuda_home  # tests/helpers.py (tests/ is on sys.path: conftest.py)
 
 RNG = np.random.default_rng(20251218)
 
@@ -251,12 +250,15 @@ def test_scale_package_time_varying(packages):
         pkg.conv(u)
 
 
-def test_fourier_package_has_no_variable_step(packages):
-    _, spec, pkg = packages("rt_fourier5", sd.warps.exponential(), sd.bases.fourier(5))
+def test_fourier_package_with_a_dilation_steps_by_the_general_rule(packages):
+    """exponential x fourier: no exact per-step quadrature (the slid modes are not polynomials); the
+    general kernel's rule (chosen at export) matches the certified per-step matrices."""
+    model, spec, pkg = packages("rt_fourier5", sd.warps.exponential(), sd.bases.fourier(5))
     u = RNG.standard_normal((40, 2))
     assert relative_error(pkg.scan(u), numpy_loop(spec.A, spec.B, u)) < 1e-14
-    with pytest.raises(NotImplementedError, match="trigonometric"):
-        pkg.scan_variable(u, 0.1)
+    assert pkg.METADATA["variable_kind"] == "general"
+    deltas = log_uniform(6)
+    assert relative_error(pkg.scan_variable(u[:6, 0], deltas), mpmath_steps(model, deltas, u[:6, 0])) < 1e-12
     z = np.array([0.1, 0.3])
     c = RNG.standard_normal(5)
     ref = c[0] + np.sqrt(2) * (c[1] * np.cos(2 * np.pi * z) + c[2] * np.sin(2 * np.pi * z)
@@ -290,6 +292,54 @@ def test_input_errors_name_the_input(packages):
         pkg.scan_variable(u, np.zeros(5))
     with pytest.raises(ValueError, match="z must lie in Z"):
         pkg.reconstruct(np.zeros(8), np.array([1.5]))
+
+
+def legendre_series(c, z):
+    """sum_n c[..., n] sqrt(2n+1) P_n(2z - 1) by numpy's Legendre module (z: 1-D)."""
+    N = c.shape[-1]
+    P = np.stack([np.sqrt(2 * n + 1) * np.polynomial.legendre.legval(2 * z - 1, np.eye(N)[n]) for n in range(N)])
+    return c @ P
+
+
+def test_history_is_the_reconstruction_at_the_z_of_each_lag(packages):
+    """history(c, lags) = sum_n c_n p_n(z) at z = f(-lag), against numpy series: exp(-rate lag) for the
+    exponential warp (Legendre in z, Laguerre in y = -log z = rate lag), 1 - lag / window for the window
+    (NaN beyond it); the shapes and dtype follow c and lags."""
+    _, spec, legs = packages("rt_legs8", sd.warps.exponential(), sd.bases.legendre(8))
+    assert spec.rate == 1.0
+    c = RNG.standard_normal((3, 8))
+    lags = np.array([0.0, 0.01, 0.4, 2.5, 30.0])
+    np.testing.assert_allclose(legs.history(c, lags), legendre_series(c, np.exp(-lags)), rtol=1e-13, atol=1e-13)
+    assert legs.history(c[0], 0.5).shape == () and legs.history(c, np.zeros((2, 4))).shape == (3, 2, 4)
+    low = legs.history(c.astype(np.float32), lags)
+    assert low.dtype == np.float32 and np.allclose(low, legendre_series(c, np.exp(-lags)), rtol=1e-5, atol=1e-5)
+    _, spec, legt = packages("rt_legt8", sd.warps.linear(), sd.bases.legendre(8))
+    assert spec.window == 1.0
+    lags = np.array([0.0, 0.3, 0.999, 1.0, 1.5])
+    values = legt.history(c, lags)
+    np.testing.assert_allclose(values[:, :4], legendre_series(c, 1.0 - lags[:4]), rtol=1e-13, atol=1e-13)
+    assert np.isnan(values[:, 4]).all()
+    _, _, lagt = packages("rt_lagt8", sd.warps.exponential(), sd.bases.laguerre(8))
+    lags = np.array([0.0, 0.2, 3.0, 40.0])
+    L = np.stack([np.polynomial.laguerre.lagval(lags, np.eye(8)[n]) for n in range(8)])
+    np.testing.assert_allclose(lagt.history(c, lags), c @ L, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="lags must be >= 0"):
+        legs.history(c, [-0.1])
+    with pytest.raises(TypeError, match="lags must be a number or an array of float32 or float64"):
+        legs.history(c, np.array([1, 2]))
+
+
+def test_history_without_a_rate_or_window_says_why(packages):
+    """The time-varying scale warp, and a warp whose spec gives no rate or window, raise and point to reconstruct."""
+    _, _, scale = packages("rt_scale8", sd.warps.scale(), sd.bases.legendre(8), None)
+    with pytest.raises(NotImplementedError, match=r"history: the scale warp is time-varying.*reconstruct\(c, z\)"):
+        scale.history(np.zeros(8), [0.5])
+    spec = dataclasses.replace(spec_of(sd.warps.exponential(), sd.bases.legendre(3), "1/10", "rt_nolag"),
+                               rate=None, window=None)
+    tree = ast.parse(render_package(spec)["_cpu.py"])
+    (reason,) = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], "id", None) == "NO_HISTORY_REASON"]
+    assert "not a dilation" in reason and "reconstruct(c, z)" in reason
 
 
 def test_importing_a_package_does_not_import_numba_cuda(tmp_path):

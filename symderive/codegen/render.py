@@ -7,8 +7,15 @@ Every number and every decision is made here, in :func:`template_context`: float
 ``repr`` (which round-trips a float64 exactly), matrices as nested lists of those strings, and the
 model-dependent pieces of code are picked by template *name* (one small template per basis kind,
 lag parameterization and per-step lag form). The templates under ``templates/package/`` hold
-layout only. Output depends on the spec alone (no dates, versions or paths), so rendering twice gives
-byte-identical text and a diff of a generated package means a change of its spec.
+layout only: a choice of code is a template conditional on a flag or a number decided here. Output
+depends on the spec alone (no dates, versions or paths), so rendering twice gives byte-identical text
+and a diff of a generated package means a change of its spec.
+
+Bank packages (:mod:`.render_bank`) are built from the same kernel templates: every kernel is written
+once over R blocks of NM states, a single package being the one-block case. What they share with this
+module is its public part: :func:`environment`, :func:`block_layout` (the blocks' sizes, padding and
+lower-triangular flags), :func:`basis_parts` (a member's basis table, description and quadrature rule),
+:func:`no_variable_reason`, :func:`history_kind`; the values are printed by :mod:`.printing`.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 import jinja2
 
 from ..errors import InputError
+from . import printing
 from .spec import KernelSpec, gauss_legendre_01
 
 # The repository's top-level templates/ folder, installed as the package data symderive._templates
@@ -63,58 +71,15 @@ def render_package(spec: KernelSpec) -> dict[str, str]:
 
 # ---------------------------------------------------------------------- printing values
 
-
-def _float(x) -> str:
-    """A float64 literal that round-trips exactly (``repr``); non-finite values are refused."""
-    value = float(x)
-    if not math.isfinite(value):
-        raise InputError(f"cannot render a non-finite number {value!r} into a generated package")
-    return repr(value)
-
-
-def _string_literal_lines(text: str, width: int = 90) -> list[str]:
-    """``text`` as consecutive Python string literals (``repr`` of pieces split after spaces), one per line."""
-    pieces, current = [], ""
-    for word in str(text).split(" "):
-        if current and len(current) + len(word) + 1 > width:
-            pieces.append(current + " ")
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    pieces.append(current)
-    return [repr(piece) for piece in pieces]
-
-
-def _vector(values) -> list[str]:
-    return [_float(x) for x in values]
-
-
-def _matrix(rows) -> list[list[str]]:
-    return [_vector(row) for row in rows]
-
-
-def _lines(values: list[str], per_line: int = 4) -> list[str]:
-    """Literals grouped ``per_line`` to a line, each line ending in a comma (short lines, readable diffs)."""
-    return [", ".join(values[i:i + per_line]) + "," for i in range(0, len(values), per_line)]
-
-
-def _matrix_lines(rows) -> list[list[str]]:
-    return [_lines(_vector(row)) for row in rows]
-
-
-def _comment_text(text: str) -> str:
-    """``text`` made safe for a one-line comment and a docstring: printable ASCII, no backslash or quote."""
-    out = []
-    for ch in str(text):
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append("'")
-        elif 32 <= ord(ch) < 127:
-            out.append(ch)
-        else:
-            out.append(f"\\u{ord(ch):04x}")
-    return "".join(out)
+# The printing helpers live in .printing (shared with render_bank); the short names below are this
+# module's spelling of them.
+_float = printing.float_literal
+_string_literal_lines = printing.string_literal_lines
+_vector = printing.vector
+_matrix = printing.matrix
+_lines = printing.grouped
+_matrix_lines = printing.matrix_lines
+_comment_text = printing.comment_text
 
 
 # ---------------------------------------------------------------------- the decisions
@@ -125,7 +90,7 @@ def _lag_template(spec: KernelSpec) -> str | None:
     kind = spec.variable_kind
     if kind is None:
         return None
-    if kind == "translation":
+    if kind in ("translation", "rotation"):
         return "package/lag/window_translation.py.jinja"
     clock = "scale" if spec.time_varying else "stationary"
     return f"package/lag/{clock}_{kind}.py.jinja"
@@ -135,13 +100,8 @@ def _no_variable_reason(spec: KernelSpec) -> str:
     """Why ``scan_variable`` is unavailable, as one sentence for its NotImplementedError."""
     if spec.variable_note:
         return spec.variable_note
-    if spec.basis_kind == "fourier":
-        return ("the lag of a trigonometric (Fourier) basis is not a polynomial integrand, so no exact "
-                "N-point quadrature evaluates A(Delta), B(Delta) for a per-step Delta; use scan "
-                "with the fixed step DELTA")
-    return (f"the lag map of the {spec.warp} warp with the {spec.basis} basis is not a dilation or "
-            "translation of the basis coordinate, so A(Delta), B(Delta) have no exact quadrature form "
-            "for a per-step Delta; use scan with the fixed step DELTA")
+    return (f"the lag of the {spec.warp} warp with the {spec.basis} basis has no per-step kernel; use scan "
+            "with the fixed step DELTA")
 
 
 def _quadrature(spec: KernelSpec) -> tuple[tuple, tuple]:
@@ -165,7 +125,8 @@ def _basis_table(spec: KernelSpec) -> list[list[str]]:
     - legendre: ``(sqrt(2n+1), (2n+1)/(n+1), n/(n+1))``, the scale and three-term recurrence coefficients;
     - laguerre: ``((2n+1)/(n+1), 1/(n+1), n/(n+1))``: ``L_{n+1} = (a_n - c_n y) L_n - b_n L_{n-1}``;
     - fourier: ``(kind, m)`` with kind 0 for cos and 1 for sin;
-    - polynomial: the orthonormal coefficients, low degree first.
+    - polynomial: the orthonormal coefficients, low degree first;
+    - printed: the index n only (the functions are printed code, ``basis_code``).
 
     Recurrence coefficients are exact rationals rounded once; the kernels then need no division or
     square root per evaluation.
@@ -179,14 +140,23 @@ def _basis_table(spec: KernelSpec) -> list[list[str]]:
                 for n in range(N)]
     if spec.basis_kind == "fourier":
         return [[_float(0.0 if kind == "cos" else 1.0), _float(m)] for kind, m in spec.modes]
+    if spec.basis_kind == "printed":
+        return [[_float(n)] for n in range(N)]       # the printed _basis_row reads no table: row n holds n
     return _matrix(spec.coefficients)
 
 
 def _scan_variable_notes(spec: KernelSpec) -> list[str]:
     """Model-specific lines of the scan_variable docstring."""
-    if spec.variable_kind == "translation":
+    if spec.variable_kind in ("translation", "rotation"):
         return [f"Window {_float(spec.window)}: s = min(Delta / window, 1), so Delta >= window replaces the "
                 "whole window (A = 0)."]
+    if spec.variable_kind == "general":
+        support = (f" Steps beyond the support's length {_float(spec.window)} are clamped to it (the whole "
+                   "window is replaced)." if spec.window is not None else "")
+        verified = ("every step" if spec.delta_max is None or not math.isfinite(spec.delta_max)
+                    else f"steps up to DELTA_MAX = {_float(spec.delta_max)} (larger ones raise ValueError)")
+        return [f"General lag map (printed: _lag_map, _cutoff): the Gauss rule was chosen at export for {verified}",
+                f"and checked against the derived A, B at DELTA.{support}"]
     if spec.time_varying:
         return ["Time-varying warp: the clock starts at ``t0`` (default 0: an empty history, so the first",
                 "step has A = 0) and row t steps clock -> clock + Delta_t."]
@@ -197,10 +167,70 @@ def _device_functions(spec: KernelSpec) -> list[str]:
     """The CPU kernels whose Python source _cuda.py compiles as CUDA device functions (callees first)."""
     if spec.variable_kind is None:
         return []
-    names = ["_basis_row", "_lag_parameters"]
+    if spec.variable_kind == "rotation":
+        return ["_translation_parameters", "_lag_parameters", "_cos_integral", "_sin_integral", "_mode_integral", "_rotate_add",
+                "_window_input", "_lag_step"]
+    names = ["_basis_row"]
+    if spec.variable_kind == "general":
+        names += [function[0] for function in spec.lag_code]
+    names += _affine_step(spec)
+    names.append("_lag_parameters")
     if spec.variable_kind == "neglog":
         names.append("_neglog_input")
     return names + ["_lag_step"]
+
+
+def _variable_template(spec: KernelSpec) -> str | None:
+    """The per-step lag form: one template per kind (general: one per basis coordinate)."""
+    if spec.variable_kind is None:
+        return None
+    suffix = "_neglog" if spec.variable_kind == "general" and spec.coordinate == "neglog" else ""
+    return f"package/variable/{spec.variable_kind}{suffix}.py.jinja"
+
+
+def _affine_step(spec: KernelSpec) -> list[str]:
+    """The shared lag-parameter functions (templates/package/lag/affine.py.jinja) a stationary affine
+    per-step form calls (the scale warp computes its own)."""
+    if spec.time_varying or spec.variable_kind not in ("dilation", "translation", "neglog"):
+        return []
+    return ["_dilation_parameters", "_translation_parameters", "_neglog_parameters"]
+
+
+def _modes_count(spec: KernelSpec) -> int:
+    """The extended Fourier modes a rotation works on: const, cos m, sin m up to the highest frequency."""
+    return 2 * max(int(m) for _, m in spec.modes) + 1
+
+
+def _lag_functions(spec: KernelSpec) -> list[dict]:
+    """The printed warp functions of a general per-step kernel, ready for the template."""
+    return [{"name": name, "arguments": ", ".join(arguments), "assignments": list(assignments), "result": result,
+             "formula": _comment_text(f"{name[1:]}({', '.join(arguments)}) = {formula}")}
+            for name, arguments, assignments, result, formula in spec.lag_code]
+
+
+def _basis_function(spec: KernelSpec) -> dict:
+    """The printed functions of a custom basis (``basis_kind`` "printed"), ready for the template."""
+    if spec.basis_kind != "printed":
+        return {"basis_function": None}
+    _name, arguments, assignments, results, formula = spec.basis_code
+    return {"basis_function": {"assignments": list(assignments), "results": list(results),
+                               "formulas": [_comment_text(f"p_{n}(z) = {f}") for n, f in
+                                            enumerate(formula.split("; "))]}}
+
+
+def _general_context(spec: KernelSpec) -> dict:
+    """Values of the general per-step kernel: the printed functions, the substitution power, the clamp of
+    a finite window (steps beyond it replace the whole window) and the verified range of steps (inf: any)."""
+    general = spec.variable_kind == "general"
+    delta_max = spec.delta_max if general and spec.delta_max is not None else math.inf
+    clamp = general and spec.window is not None
+    return {
+        "lag_functions": _lag_functions(spec) if general else [],
+        "power": str(int(spec.power)),
+        "power_less_one": str(int(spec.power) - 1),
+        "delta_clamp": _float(spec.window) if clamp else None,
+        "delta_max": _float(delta_max) if math.isfinite(delta_max) else "_np.inf",   # printed in _checks.py
+    }
 
 
 CHANNEL_BLOCK = 32          # channels per block of the CPU scan kernel for H > 1 (innermost, vectorized)
@@ -218,20 +248,8 @@ def _lower_triangular(rows) -> bool:
 
 
 def _scan_layout(spec: KernelSpec) -> dict:
-    """The loop bounds of the fixed-step CPU scan kernels (templates/package/cpu/fixed_stationary).
-
-    The kernels pad A to ``NP`` (``N`` rounded up to a multiple of 8) and skip zeros of A in aligned
-    groups. Bounds are printed as compile-time expressions (a bound loaded from a table halves the
-    speed of the column kernel): ``column_start``, the first row of the column block ``k .. k + 7``
-    (``k`` when A is lower triangular, else ``0``), and ``row_end``, where the columns of row ``n``
-    stop, rounded up to a group of 4 (``n + 1`` when lower triangular, else ``N`` rounded up to 4).
-    Only exact zeros are skipped, so the sums are those of the full product, term for term.
-    """
-    N = int(spec.N)
-    lower = spec.A is not None and _lower_triangular(spec.A)
-    return {"padded_N": str(_round_up(N, 8)), "lower_triangular": lower,
-            "column_start": "k" if lower else "0",
-            "row_end": "n + 1" if lower else str(_round_up(N, 4))}
+    """The state's layout for the kernels (one block: the whole state, :func:`block_layout`)."""
+    return block_layout(int(spec.N), [spec.A], bank=False)
 
 
 def _value_source(spec: KernelSpec) -> str:
@@ -271,6 +289,7 @@ def _basis_description(spec: KernelSpec) -> str:
         "legendre": "p_n(z) = sqrt(2n+1) P_n(2z - 1) (shifted orthonormal Legendre)",
         "laguerre": "p_n(z) = L_n(-log z) (log-Laguerre functions)",
         "fourier": "1, sqrt2 cos(2 pi m z), sqrt2 sin(2 pi m z) (modes (kind, m) in _data.TABLE)",
+        "printed": "p_n(z) as printed in _basis_row (custom basis, orthonormalized exactly)",
         "polynomial": ("p_n = sum_i TABLE[n][i] y^i, y = "
                        + ("-log z" if spec.coordinate == "neglog" else "z")
                        + " (custom basis, orthonormalized exactly)"),
@@ -290,12 +309,89 @@ def basis_context(nodes, weights, table, basis_kind: str) -> dict:
     }
 
 
+def block_layout(size: int, blocks, bank: bool) -> dict:
+    """How the kernels lay out a state made of ``len(blocks)`` blocks of ``size`` states each: a single
+    package is one block (the whole state), a bank one block per member (``blocks``: each block's fixed
+    ``A`` as rows, or None for a time-varying warp).
+
+    The fixed-step CPU kernels (templates/package/cpu/fixed_blocks) work on each block's A and B
+    zero-padded to ``NP`` rows and columns (``size`` rounded up to a multiple of 8), so every pass over
+    the state handles whole groups of 8 or 4 entries; ``NC`` is ``size`` rounded up to 4, where the
+    columns of a dense row stop. ``lower`` prints the blocks' flags "A is lower triangular" (one bool
+    for a single package, a tuple for a bank): the kernels then skip the zero upper triangle in aligned
+    groups. Only exact zeros are skipped, so every sum has the terms of A c in order. ``bank`` selects
+    the bank's form of the kernels shared with single packages (a member index, parallel members).
+    """
+    flags = [rows is not None and _lower_triangular(rows) for rows in blocks]
+    return {
+        "bank": bool(bank),
+        "R": str(len(flags)),
+        "NM": str(int(size)),
+        "NP": str(_round_up(int(size), 8)),
+        "NC": str(_round_up(int(size), 4)),
+        "lower": printing.tuple_literal(repr(flag) for flag in flags) if bank else repr(flags[0]),
+        "lower_triangular": all(flags),
+        "channel_block": str(CHANNEL_BLOCK),
+        "min_blocked_channels": str(MIN_BLOCKED_CHANNELS),
+    }
+
+
+def history_kind(spec: KernelSpec) -> str | None:
+    """How ``history`` maps a lag (time before the present) to the coordinate ``z = f(-lag)`` of the
+    warp ``f``, from the spec's numbers: ``"dilation"`` where it gives a rate (``z = exp(-rate lag)``),
+    ``"translation"`` where it gives a window (``z = 1 - lag / window``), None otherwise (a time-varying
+    warp, whose map depends on the time of the state, and every other warp). The window of a general
+    per-step kernel is the length of the warp's support, not a translation window: a general kernel
+    has ``"general"``, the printed cutoff ``z = f(-lag)`` (``_cutoff``; in ``y = -log z`` for a basis in
+    ``y``), with lags beyond a finite support giving NaN."""
+    if spec.time_varying:
+        return None
+    if spec.variable_kind == "general":
+        return "general"
+    if spec.rate is not None:
+        return "dilation"
+    if spec.window is not None:
+        return "translation"
+    return None
+
+
+def history_context(spec: KernelSpec) -> dict:
+    """``history_kind`` (see :func:`history_kind`), printed as the one block's ``KINDS`` tuple, and, where it
+    is None, the reason ``history`` raises."""
+    kind = history_kind(spec)
+    if kind is not None:
+        reason = ""
+    elif spec.time_varying:
+        reason = (f"the {spec.warp} warp is time-varying: the point z that a lag maps to depends on the time of "
+                  "the state, which the state does not record; evaluate reconstruct(c, z) at the z of the lag")
+    else:
+        reason = (f"the lag -> z map of the {spec.warp} warp is not a dilation z = exp(-rate lag) or a window "
+                  "translation z = 1 - lag / window, the two this package evaluates; evaluate "
+                  "reconstruct(c, z) at z = f(-lag) of the warp f")
+    return {"history_kind": kind, "history_kinds": printing.tuple_literal([repr(kind)]) if kind else "()",
+            "no_history_reason": _string_literal_lines(reason) if reason else []}
+
+
+def basis_parts(spec: KernelSpec, quadrature: bool = True) -> dict:
+    """The basis of ``spec``'s package as the templates print it, for a package that shares it (the
+    members of a bank have one basis): :func:`basis_context` (with the quadrature rule of the per-step
+    lag when ``quadrature``, else none), ``M`` (its number of nodes) and the basis description."""
+    nodes, weights = _quadrature(spec) if quadrature else ((), ())
+    return {**basis_context(nodes, weights, _basis_table(spec), spec.basis_kind), "M": str(len(nodes)),
+            "basis_description": _basis_description(spec)}
+
+
+def no_variable_reason(spec: KernelSpec) -> str:
+    """Why ``spec``'s package has no ``scan_variable`` (one sentence, as its NotImplementedError says)."""
+    return _no_variable_reason(spec)
+
+
 def template_context(spec: KernelSpec) -> dict:
     """Every value the templates print, as ready-to-print strings, and the names of the templates to include."""
     if spec.time_varying and spec.variable_kind is None:
         raise InputError(f"cannot export {spec.warp} x {spec.basis}: the warp is time-varying (no fixed A, B) and "
                          "its lag has no per-step quadrature form, so no kernel could step it")
-    if spec.basis_kind not in ("legendre", "laguerre", "fourier", "polynomial"):
+    if spec.basis_kind not in ("legendre", "laguerre", "fourier", "polynomial", "printed"):
         raise InputError(f"unknown basis kind {spec.basis_kind!r} in the kernel spec")
     warp, basis = _comment_text(spec.warp), _comment_text(spec.basis)
     delta_text = _comment_text(spec.delta_exact) if spec.delta_exact is not None else "per step (time-varying warp)"
@@ -331,12 +427,15 @@ def template_context(spec: KernelSpec) -> dict:
         "model_lines": _model_lines(spec),
         "usage_lines": _usage_lines(spec),
         "N": str(int(spec.N)),
-        "M": str(len(nodes)),
+        "M": str(_modes_count(spec) if spec.variable_kind == "rotation" else len(nodes)),
         "metadata": [(repr(key), value) for key, value in sorted(metadata.items())],
         "fixed": fixed,
         "time_varying": bool(spec.time_varying),
         "variable": variable,
         "variable_kind_text": spec.variable_kind if variable else "none",
+        "variable_unit": {"rotation": "Fourier modes, rotated exactly",
+                          "general": "Gauss nodes of the rule chosen at export"}.get(
+                              spec.variable_kind, "Gauss nodes, exact for these integrands"),
         "scan_variable_notes": _scan_variable_notes(spec),
         "no_variable_reason": _string_literal_lines(_no_variable_reason(spec)),
         "no_fixed_reason": _string_literal_lines(
@@ -352,13 +451,16 @@ def template_context(spec: KernelSpec) -> dict:
         "A_gen": _matrix_lines(spec.A_gen),
         "B_gen": _lines(_vector(spec.B_gen)),
         **_scan_layout(spec),
+        **history_context(spec),
         "channel_block": str(CHANNEL_BLOCK),
         "min_blocked_channels": str(MIN_BLOCKED_CHANNELS),
         "rate": _float(spec.rate) if spec.rate is not None else "None",
         "window": _float(spec.window) if spec.window is not None else "None",
         **basis_context(nodes, weights, table, spec.basis_kind),
         "lag_template": _lag_template(spec),
-        "variable_template": f"package/variable/{spec.variable_kind}.py.jinja" if variable else None,
+        **_general_context(spec),
+        **_basis_function(spec),
+        "variable_template": _variable_template(spec),
         "cpu_fixed_template": ("package/cpu/fixed_stationary.py.jinja" if fixed
                                else "package/cpu/fixed_time_varying.py.jinja"),
         "cpu_variable_template": ("package/cpu/variable_scan.py.jinja" if variable

@@ -1,0 +1,171 @@
+"""Per-step kernels (``scan_variable``) of warps that are neither dilations nor translations, and of the
+Fourier basis in a window, against per-step matrices computed here with mpmath.
+
+The reference is written independently of symderive: the lag map ``lambda_Delta(z) = f(g(z) + Delta)`` and
+the cutoff ``z_Delta = f(-Delta)`` are typed by hand for each warp, the basis is mpmath's Legendre
+polynomial (or the Fourier modes), and every entry
+
+    A_Delta[n, k] = integral_0^{z_Delta} p_n(z) p_k(lambda_Delta(z)) dz,   B_Delta[n] = integral_{z_Delta}^1 p_n(z) dz
+
+is an ``mpmath.quad`` at 30 digits. The package's matrices are read off one step of ``scan_variable``
+(``c0 = I`` with ``u = 0`` gives the columns of ``A``; ``c0 = 0`` with ``u = 1`` gives ``B``), with one Delta
+shared by the channels (the tables path) and one per channel (the per-channel path). Warps: a rational
+lag map (``1/(1 - x)``), an algebraic one on a finite window (``(1 + x/2)**2``, whose steps beyond the
+window's length 2 replace it), a transcendental one (``tanh(x) + 1``), Fourier with the linear window
+(an exact rotation), the log-Laguerre basis (``L_n(-log z)``) with the power law and ``tanh(x) + 1``, and
+a custom cosine basis (no polynomial form: its functions are printed into the kernel) with the power law.
+"""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+from symderive.codegen.export import export, import_package
+from symderive.codegen.printer import UnprintableExpression, print_function
+from symderive.inputs.specs import parse_basis, parse_warp
+from symderive.symbols import DELTA, Z
+
+TOL = 1e-12
+N = 6
+mp.mp.dps = 30
+
+
+def _legendre(n, z):
+    return mp.sqrt(2 * n + 1) * mp.legendre(n, 2 * z - 1)
+
+
+def _log_laguerre(n, z):
+    return mp.laguerre(n, 0, -mp.log(z))
+
+
+def _cosine(n, z):
+    """1, sqrt2 cos(pi z), sqrt2 cos(2 pi z), ...: the orthonormalized functions=1;cos(pi*z);... basis."""
+    return mp.mpf(1) if n == 0 else mp.sqrt(2) * mp.cos(n * mp.pi * z)
+
+
+def _fourier(n, z):
+    """1, sqrt2 cos 2 pi z, sqrt2 sin 2 pi z, sqrt2 cos 4 pi z, ... (the fourier basis's order)."""
+    if n == 0:
+        return mp.mpf(1)
+    m = (n + 1) // 2
+    return mp.sqrt(2) * (mp.cos if n % 2 == 1 else mp.sin)(2 * mp.pi * m * z)
+
+
+# name -> (warp SPEC, basis SPEC, basis function, lag map lambda(z, d), cutoff z_d, finite window or None,
+#          steps checked)
+ALL_STEPS = (0.003, 0.07, 0.8, 1.7, 2.6)
+CASES = {
+    "power": ("f=1/(1-x)", "legendre", _legendre, lambda z, d: z / (1 - d * z), lambda d: 1 / (1 + d), None,
+              ALL_STEPS),
+    "curved_window": ("f=(1+x/2)**2", "legendre", _legendre, lambda z, d: (mp.sqrt(z) + d / 2) ** 2,
+                      lambda d: (1 - d / 2) ** 2, 2, ALL_STEPS),
+    "tanh": ("f=tanh(x)+1", "legendre", _legendre, lambda z, d: mp.tanh(mp.atanh(z - 1) + d) + 1,
+             lambda d: 1 - mp.tanh(d), None, ALL_STEPS),
+    "fourier_window": ("linear:window=1", "fourier", _fourier, lambda z, d: z + d, lambda d: 1 - d, 1, ALL_STEPS),
+    # bases in y = -log z: Gauss-Laguerre in y (the power law converges for steps up to DELTA_MAX ~ 0.3)
+    "power_laguerre": ("f=1/(1-x)", "laguerre", _log_laguerre, lambda z, d: z / (1 - d * z), lambda d: 1 / (1 + d),
+                       None, (0.003, 0.07, 0.3)),
+    # a custom basis with no polynomial form: its functions are printed into the kernel (basis kind "printed")
+    "power_cosine": ("f=1/(1-x)", "functions=" + ";".join(["1"] + [f"cos({n}*pi*z)" for n in range(1, N)]), _cosine,
+                     lambda z, d: z / (1 - d * z), lambda d: 1 / (1 + d), None, (0.003, 0.07, 0.8, 2.6)),
+    "tanh_laguerre": ("f=tanh(x)+1", "laguerre", _log_laguerre, lambda z, d: mp.tanh(mp.atanh(z - 1) + d) + 1,
+                      lambda d: 1 - mp.tanh(d), None, (0.003, 0.07, 0.8, 2.6)),
+}
+
+
+def reference_pair(case, delta):
+    """``(A_Delta, B_Delta)`` by mpmath quadrature (module docstring); a step beyond a finite window
+    replaces the whole window: ``A = 0``, ``B = integral_0^1 p_n``."""
+    _, _, p, lam, cutoff, window, _ = CASES[case]
+    d = mp.mpf(delta)
+    zc = mp.mpf(0) if window is not None and d >= window else cutoff(d)
+    A = np.zeros((N, N))
+    for n in range(N):
+        for k in range(N):
+            if zc > 0:
+                A[n, k] = float(mp.quad(lambda z: p(n, z) * p(k, lam(z, d)), [0, zc]))
+    B = np.array([float(mp.quad(lambda z: p(n, z), [zc, 1])) for n in range(N)])
+    return A, B
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory):
+    out = tmp_path_factory.mktemp("variable_general")
+    found = {}
+    for case, (warp, basis, *_rest) in CASES.items():
+        name = f"vg_{case}"
+        export(parse_warp(warp), parse_basis(basis, N), "1/100", name, out)
+        found[case] = import_package(out, name)
+    return found
+
+
+def kernel_pair(pkg, delta, per_channel):
+    steps = np.full((1, N), delta) if per_channel else np.array([delta])
+    A = pkg.scan_variable(np.zeros((1, N)), steps, c0=np.eye(N))[0].T
+    B = pkg.scan_variable(np.ones(1), np.array([delta]))[0]
+    return A, B
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_per_step_matrices_match_mpmath(packages, case):
+    pkg = packages[case]
+    expected_kind = "rotation" if case == "fourier_window" else "general"
+    assert pkg.METADATA["variable_kind"] == expected_kind
+    if case == "power_cosine":
+        assert pkg.METADATA["basis_kind"] == "printed"
+    worst = 0.0
+    for delta in CASES[case][-1]:
+        A_ref, B_ref = reference_pair(case, delta)
+        for per_channel in (False, True):
+            A, B = kernel_pair(pkg, delta, per_channel)
+            error = max(np.max(np.abs(A - A_ref)), np.max(np.abs(B - B_ref)))
+            assert error < TOL, f"{case} Delta={delta} per_channel={per_channel}: {error:.2e}"
+            worst = max(worst, error)
+    print(f"\n    {case}: largest |kernel - mpmath| over Delta in {CASES[case][-1]}: {worst:.1e}")
+
+
+def test_a_long_scan_matches_the_reference_recurrence(packages):
+    """Many steps of varying Delta: the states equal the recurrence with the mpmath matrices."""
+    pkg = packages["power"]
+    rng = np.random.default_rng(7)
+    steps = np.array([0.003, 0.07, 0.8] * 4)
+    u = rng.standard_normal(steps.size)
+    pairs = {d: reference_pair("power", d) for d in set(steps)}
+    c = np.zeros(N)
+    for d, x in zip(steps, u):
+        A, B = pairs[d]
+        c = A @ c + B * x
+    assert np.max(np.abs(pkg.scan_variable(u, steps)[-1] - c)) < TOL
+
+
+def test_steps_beyond_the_verified_range_are_refused(packages):
+    pkg = packages["power"]
+    assert pkg._checks.DELTA_MAX == pytest.approx(10.0)      # 1000 x DELTA: an infinite support
+    with pytest.raises(ValueError, match="DELTA_MAX"):
+        pkg.scan_variable(np.ones(3), np.array([0.1, 20.0, 0.1]))
+    # a finite window is verified up to its length; longer steps are clamped, not refused
+    assert packages["curved_window"]._checks.DELTA_MAX == np.inf
+    assert np.all(np.isfinite(packages["curved_window"].scan_variable(np.ones(2), np.array([5.0, 0.1]))))
+
+
+def test_the_printer_prints_what_sympy_evaluates():
+    import sympy as sp
+    for warp_spec in ("f=1/(1-x)", "f=(1+x/2)**2", "f=tanh(x)+1", "f=exp(-x**2)"):
+        geometry = parse_warp(warp_spec).geometry
+        printed = print_function("_lag_map", geometry.lag_map, (Z, DELTA))
+        namespace = {"math": __import__("math")}
+        lines = [f"def _lag_map(z, Delta):"] + [f"    {t} = {v}" for t, v in printed.assignments]
+        exec("\n".join(lines + [f"    return {printed.result}"]), namespace)   # printed code of a parsed warp
+        for z, d in ((0.3, 0.01), (0.05, 0.5), (0.9, 0.2)):
+            expected = float(geometry.lag_map.subs({Z: sp.Rational(str(z)), DELTA: sp.Rational(str(d))}).evalf(30))
+            assert namespace["_lag_map"](z, d) == pytest.approx(expected, rel=1e-13, abs=1e-15), (warp_spec, z, d)
+
+
+def test_the_printer_refuses_instead_of_printing_part():
+    import sympy as sp
+    for expr in (sp.Piecewise((Z, Z > 0), (0, True)), sp.besselj(0, Z), sp.Min(Z, DELTA), Z + sp.Symbol("w"),
+                 sp.Integral(Z, (Z, 0, 1)), sp.zoo * Z):
+        with pytest.raises(UnprintableExpression):
+            print_function("_f", expr, (Z, DELTA))
