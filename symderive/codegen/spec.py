@@ -22,7 +22,7 @@ ball arithmetic on the exact route) and collects the data the kernels use at run
     reconstruction by ``s`` rotates each pair ``(cos 2 pi m z, sin 2 pi m z)`` by the angle ``2 pi m s``
     exactly, and ``A c`` is the rotated coefficients times the closed-form Gram matrix of the modes on
     ``[0, 1 - s]``; ``B_n = integral_{1-s}^1 p_n dz`` in closed form;
-  * ``"general"`` (any other stationary warp; basis in ``z`` with weight 1): the printed lag map
+  * ``"general"`` (any other stationary warp; basis in ``z``, any weight, or in ``y = -log z``): the printed lag map
     (``lag_code``, :mod:`.printer`) at the nodes of an ``M``-point Gauss-Legendre rule on
     ``[0, z_Delta]`` through ``z = z_Delta u**power``, and on ``[z_Delta, 1]``; ``M`` is chosen by
     convergence and checked against ``A``, ``B`` (:mod:`.step_rule`), valid up to ``delta_max``;
@@ -186,21 +186,23 @@ def _general_step(model: LagModel, basis_kind, data, coordinate, delta_f, A, B):
     ``y = -log z`` the lag map and cutoff are printed in ``y``."""
     geometry = model.warp.geometry
     none = ((), (), 1, None, ())
-    if model.basis.weight != 1:
-        return (*none, "the basis has a weight other than 1, which the per-step quadrature kernel does not "
-                       "carry; use scan with the fixed step DELTA")
+    weight = model.basis.weight
+    if weight != 1 and coordinate != "z":
+        return (*none, "the basis in y = -log z has a weight other than 1, which the per-step quadrature kernel "
+                       "in y does not carry; use scan with the fixed step DELTA")
     try:
         if coordinate == "z":
             lag_code = (_printed(print_function("_lag_map", geometry.lag_map, (Z, DELTA))),
                         _printed(print_function("_cutoff", geometry.cutoff, (DELTA,))),
-                        _printed(print_function("_cutoff_complement", geometry.cutoff_complement, (DELTA,))))
+                        _printed(print_function("_cutoff_complement", geometry.cutoff_complement, (DELTA,))),
+                        _printed(print_function("_weight", weight, (Z,))))
         else:
             lag_y, cut_y = geometry.in_neglog()
             lag_code = (_printed(print_function("_lag_map", lag_y, (Y_POS, DELTA))),
                         _printed(print_function("_cutoff", cut_y, (DELTA,))))
     except UnprintableExpression as exc:
         return (*none, f"the lag map cannot be printed into a kernel ({exc}); use scan with the fixed step DELTA")
-    rule = step_rule.choose_rule(geometry, basis_kind, data, model.N, delta_f, A, B, coordinate)
+    rule = step_rule.choose_rule(geometry, basis_kind, data, model.N, delta_f, A, B, coordinate, weight)
     if isinstance(rule, str):
         return (*none, rule)
     return rule.nodes, rule.weights, rule.power, rule.delta_max, lag_code, None

@@ -1,9 +1,9 @@
 """The quadrature rule of a per-step kernel for a general (non-affine) stationary warp, chosen and checked.
 
-For a basis in ``z`` with weight 1 and any stationary warp, a step ``Delta`` is (docs/math.md, section 2)
+For a basis in ``z`` with weight ``w`` and any stationary warp, a step ``Delta`` is (docs/math.md, section 2)
 
-    A_Delta[n, k] = integral_0^{z_Delta} p_n(z) p_k(lambda_Delta(z)) dz,
-    B_Delta[n]    = integral_{z_Delta}^1 p_n(z) dz,
+    A_Delta[n, k] = integral_0^{z_Delta} p_n(z) p_k(lambda_Delta(z)) w(z) dz,
+    B_Delta[n]    = integral_{z_Delta}^1 p_n(z) w(z) dz,
 
 evaluated in the generated kernel by an ``M``-point Gauss-Legendre rule with the printed lag map
 (:mod:`.printer`): on ``[0, z_Delta]`` through ``z = z_Delta u^q`` (``q``: the common denominator of the
@@ -102,17 +102,23 @@ def _lambdified(functions):
     return tuple(sp.lambdify((Z,), f, modules="numpy") for f in functions)
 
 
-def lag_pair(delta, *, lag_map, cutoff, complement, power, nodes, weights, basis_kind, data):
+def lag_pair(delta, *, lag_map, cutoff, complement, weight, power, nodes, weights, basis_kind, data):
     """``(A_Delta, B_Delta)`` by the kernel's rule (module docstring), in float64 numpy."""
     u = np.asarray(nodes)
     w = np.asarray(weights)
     zc, omz = float(cutoff(delta)), float(complement(delta))
     z = zc * u ** power
-    wa = zc * power * u ** (power - 1) * w
+    zb = zc + omz * u
+    wa = zc * power * u ** (power - 1) * w * _values(weight, z)
     lam = np.asarray(lag_map(z, delta), dtype=np.float64) * np.ones_like(z)
     A = (basis_values(basis_kind, data, z) * wa[:, None]).T @ basis_values(basis_kind, data, lam)
-    B = (basis_values(basis_kind, data, zc + omz * u) * (omz * w)[:, None]).sum(axis=0)
+    B = (basis_values(basis_kind, data, zb) * (omz * w * _values(weight, zb))[:, None]).sum(axis=0)
     return A, B
+
+
+def _values(function, z) -> np.ndarray:
+    """``function(z)`` as a float64 array of z's shape (a constant function gives a scalar)."""
+    return np.broadcast_to(np.asarray(function(z), dtype=np.float64), np.shape(z))
 
 
 def _ladder(start: int) -> list[int]:
@@ -167,18 +173,19 @@ def _laguerre_ladder(start: int) -> list[int]:
 
 
 def choose_rule(geometry, basis_kind: str, data, N: int, delta: float, A_ref, B_ref,
-                coordinate: str = "z") -> StepRule | str:
+                coordinate: str = "z", weight=sp.S.One) -> StepRule | str:
     """The :class:`StepRule` of a general warp (module docstring), or a sentence saying why there is none.
 
-    ``coordinate`` ``"z"``: Gauss-Legendre with the substitution power; ``"neglog"``: Gauss-Laguerre in
+    ``coordinate`` ``"z"``: Gauss-Legendre with the substitution power (of the lag map and the basis
+    ``weight``, which multiplies both integrands); ``"neglog"``: Gauss-Laguerre in
     ``y = -log z`` with the lag map and cutoff of :meth:`~symderive.inputs.geometry.LagGeometry.in_neglog`.
     """
     limit = float(geometry.max_delta) if geometry.max_delta != sp.oo else math.inf
     high = limit if math.isfinite(limit) else 1000.0 * delta
     grid = np.geomspace(delta / 1000.0, high, _GRID)
     if coordinate == "z":
-        power = substitution_power(geometry.lag_map)
-        common = dict(lag_map=_numpy_function(geometry.lag_map, (Z, DELTA)),
+        power = max(substitution_power(geometry.lag_map), substitution_power(sp.sympify(weight)))
+        common = dict(lag_map=_numpy_function(geometry.lag_map, (Z, DELTA)), weight=_numpy_function(weight, (Z,)),
                       cutoff=_numpy_function(geometry.cutoff, (DELTA,)),
                       complement=_numpy_function(geometry.cutoff_complement, (DELTA,)),
                       power=power, basis_kind=basis_kind, data=data)
