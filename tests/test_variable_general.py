@@ -106,6 +106,7 @@ def packages(tmp_path_factory):
 
 
 def kernel_pair(pkg, delta, per_channel):
+    N = pkg.N
     steps = np.full((1, N), delta) if per_channel else np.array([delta])
     A = pkg.scan_variable(np.zeros((1, N)), steps, c0=np.eye(N))[0].T
     B = pkg.scan_variable(np.ones(1), np.array([delta]))[0]
@@ -201,3 +202,23 @@ def test_a_weighted_basis_carries_its_weight(tmp_path):
                            for k in range(3)] for n in range(3)])
         B_ref = np.array([float(mp.quad(lambda t: 2 * p[n](t * t), [mp.sqrt(zc), 1])) for n in range(3)])
         assert max(np.max(np.abs(A - A_ref)), np.max(np.abs(B - B_ref))) < TOL, d
+
+
+def test_steps_below_the_verified_range_are_refused(packages):
+    pkg = packages["power"]
+    assert pkg._checks.DELTA_MIN == pytest.approx(1e-11)      # 1e-9 x DELTA: the grid's lower end
+    with pytest.raises(ValueError, match="DELTA_MIN"):
+        pkg.scan_variable(np.ones(2), np.array([0.1, 1e-13]))
+
+
+def test_a_step_at_the_end_of_a_window_is_clamped_exactly(tmp_path):
+    """f = (1 + 25x/7)^(3/2) ends at x = -7/25, where the printed cutoff's base 7 - 25 Delta rounds to a
+    tiny negative number (a NaN power); the kernel returns z_Delta = 0 there without evaluating it, so a
+    step of the window or longer replaces the whole history: A = 0, B = integral_0^1 p_n = e_0."""
+    export(parse_warp("f=(1+25*x/7)**(3/2)"), parse_basis("legendre", 4), "1/100", "vg_clamp", tmp_path)
+    pkg = import_package(tmp_path, "vg_clamp")
+    assert pkg._checks.DELTA_MAX == np.inf
+    for d in (0.28, 5.0):
+        A, B = kernel_pair(pkg, d, per_channel=False)
+        assert np.all(np.isfinite(A)) and np.max(np.abs(A)) < 1e-15 and np.max(np.abs(B - np.eye(4)[0])) < 1e-15
+    assert np.isfinite(pkg.history(np.eye(4)[1], [0.28])).all()

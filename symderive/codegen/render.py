@@ -153,8 +153,9 @@ def _scan_variable_notes(spec: KernelSpec) -> list[str]:
     if spec.variable_kind == "general":
         support = (f" Steps beyond the support's length {_float(spec.window)} are clamped to it (the whole "
                    "window is replaced)." if spec.window is not None else "")
-        verified = ("every step" if spec.delta_max is None or not math.isfinite(spec.delta_max)
-                    else f"steps up to DELTA_MAX = {_float(spec.delta_max)} (larger ones raise ValueError)")
+        top = ("inf" if spec.delta_max is None or not math.isfinite(spec.delta_max) else _float(spec.delta_max))
+        verified = (f"steps in [DELTA_MIN, DELTA_MAX] = [{_float(spec.delta_min or 0.0)}, {top}] (others raise "
+                    "ValueError)")
         return [f"General lag map (printed: _lag_map, _cutoff): the Gauss rule was chosen at export for {verified}",
                 f"and checked against the derived A, B at DELTA.{support}"]
     if spec.time_varying:
@@ -230,6 +231,7 @@ def _general_context(spec: KernelSpec) -> dict:
         "power_less_one": str(int(spec.power) - 1),
         "delta_clamp": _float(spec.window) if clamp else None,
         "delta_max": _float(delta_max) if math.isfinite(delta_max) else "_np.inf",   # printed in _checks.py
+        "delta_min": _float(spec.delta_min) if general and spec.delta_min else "0.0",
     }
 
 

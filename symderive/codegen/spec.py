@@ -93,6 +93,7 @@ class KernelSpec:
     lag_code: tuple = ()           # "general": the printed _lag_map, _cutoff, _cutoff_complement (.printer)
     power: int = 1                 # "general": the substitution z = z_Delta u**power on [0, z_Delta]
     delta_max: float | None = None  # "general": the largest step the rule was verified for (inf: any)
+    delta_min: float | None = None  # "general": the smallest step the rule was verified for
     spec_version: int = SPEC_VERSION
 
     def to_json(self) -> str:
@@ -181,12 +182,16 @@ def _printed(function: PrintedFunction) -> tuple:
 
 
 def _general_step(model: LagModel, basis_kind, data, coordinate, delta_f, A, B):
-    """``(nodes, weights, power, delta_max, lag_code, note)`` of the general per-step kernel of a
+    """``(nodes, weights, power, (delta_min, delta_max), lag_code, note)`` of the general per-step kernel of a
     stationary warp (:mod:`.step_rule`), or empty values and the reason it has none. For a basis in
     ``y = -log z`` the lag map and cutoff are printed in ``y``."""
     geometry = model.warp.geometry
-    none = ((), (), 1, None, ())
+    none = ((), (), 1, (None, None), ())
     weight = model.basis.weight
+    if not geometry.printable:
+        return (*none, f"the lag map of {model.warp.spec} did not simplify within symderive's limit for kernel "
+                       "code (an unsimplified form could cancel), so it is not printed; use scan with the fixed "
+                       "step DELTA")
     if weight != 1 and coordinate != "z":
         return (*none, "the basis in y = -log z has a weight other than 1, which the per-step quadrature kernel "
                        "in y does not carry; use scan with the fixed step DELTA")
@@ -197,7 +202,11 @@ def _general_step(model: LagModel, basis_kind, data, coordinate, delta_f, A, B):
                         _printed(print_function("_cutoff_complement", geometry.cutoff_complement, (DELTA,))),
                         _printed(print_function("_weight", weight, (Z,))))
         else:
-            lag_y, cut_y = geometry.in_neglog()
+            lag_y, cut_y, printable = geometry.neglog_forms
+            if not printable:
+                return (*none, f"the lag map of {model.warp.spec} in y = -log z did not simplify within "
+                               "symderive's limit for kernel code, so it is not printed; use scan with the fixed "
+                               "step DELTA")
             lag_code = (_printed(print_function("_lag_map", lag_y, (Y_POS, DELTA))),
                         _printed(print_function("_cutoff", cut_y, (DELTA,))))
     except UnprintableExpression as exc:
@@ -205,7 +214,7 @@ def _general_step(model: LagModel, basis_kind, data, coordinate, delta_f, A, B):
     rule = step_rule.choose_rule(geometry, basis_kind, data, model.N, delta_f, A, B, coordinate, weight)
     if isinstance(rule, str):
         return (*none, rule)
-    return rule.nodes, rule.weights, rule.power, rule.delta_max, lag_code, None
+    return rule.nodes, rule.weights, rule.power, (rule.delta_min, rule.delta_max), lag_code, None
 
 
 def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
@@ -251,7 +260,7 @@ def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
     geometry = model.warp.geometry
     variable_kind, variable_note = None, None
     nodes = weights = lag_code = ()
-    power, delta_max = 1, None
+    power, delta_min, delta_max = 1, None, None
     if basis_kind in ("legendre", "laguerre", "polynomial") and model.lag_kind is not None:
         if model.lag_kind == "dilation" and rate is not None:
             variable_kind = "dilation"
@@ -266,7 +275,7 @@ def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
     elif variable_kind is None and not model.warp.time_varying:
         data = {"legendre": N, "laguerre": N, "polynomial": coeffs, "fourier": modes,
                 "printed": basis.functions if basis_kind == "printed" else None}[basis_kind]
-        nodes, weights, power, delta_max, lag_code, variable_note = _general_step(
+        nodes, weights, power, (delta_min, delta_max), lag_code, variable_note = _general_step(
             model, basis_kind, data, coordinate, delta_f, A, B)
         variable_kind = "general" if variable_note is None else None
         if variable_kind == "general" and geometry.max_delta != sp.oo:
@@ -285,4 +294,4 @@ def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
         time_varying=model.warp.time_varying, route=route, A=A, B=B, A_gen=_rows(A_gen), B_gen=_column(B_gen),
         variable_kind=variable_kind, rate=rate, window=window, basis_kind=basis_kind, coordinate=coordinate,
         modes=modes, coefficients=coeffs, nodes=nodes, weights=weights, variable_note=variable_note,
-        lag_code=lag_code, power=power, delta_max=delta_max, basis_code=basis_code)
+        lag_code=lag_code, power=power, delta_max=delta_max, delta_min=delta_min, basis_code=basis_code)

@@ -11,11 +11,12 @@ rational powers of ``z`` in the lag map, so ``sqrt(z)`` becomes polynomial in ``
 directly. Unlike a dilation or translation, ``p_k(lambda_Delta(z))`` is not a polynomial, so no fixed ``M``
 is exact; :func:`choose_rule` picks it at export time:
 
-1. **convergence**: over steps ``Delta`` from ``DELTA / 1000`` to the window length of a finite window
-   (longer steps are clamped to it), or else to ``1000 DELTA`` (13 points, geometric), ``M`` grows by 1.5 from ``max(N, 8)`` until two consecutive rules agree within
-   :data:`AGREEMENT` on every entry (entries are at most 1 in size: the basis is orthonormal); the
-   largest step where they agree at :data:`MAX_NODES` becomes the kernel's ``DELTA_MAX`` (steps above
-   it are refused at run time; ``inf`` when the whole window is verified);
+1. **convergence**: over steps ``Delta`` from ``1e-9 DELTA`` to the window length of a finite window
+   (longer steps are clamped to it), or else to ``1000 DELTA`` (25 points, geometric), ``M`` grows by 1.5
+   from ``max(N, 8)`` until two consecutive rules agree within
+   :data:`AGREEMENT` on every entry (entries are at most 1 in size: the basis is orthonormal); the run
+   of grid steps around ``DELTA`` where they agree becomes ``[DELTA_MIN, DELTA_MAX]`` of the kernel (steps
+   outside are refused at run time; ``DELTA_MAX`` is ``inf`` when the whole window is verified);
 2. **an independent check**: the rule at the package's own ``DELTA`` must reproduce the engine's
    ``A_Delta``, ``B_Delta`` (certified balls or converged ball quadrature, computed without this rule)
    within :data:`CHECK_TOLERANCE`.
@@ -41,7 +42,7 @@ AGREEMENT = 1e-14           # two consecutive rules must agree this well, entry 
 CHECK_TOLERANCE = 1e-12     # the rule at DELTA against the engine's matrices, largest entry
 MAX_NODES = 384
 _MAX_LAGUERRE = 180      # larger Gauss-Laguerre rules have weights below float64's range
-_GRID = 13
+_GRID = 25
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class StepRule:
     power: int
     nodes: tuple
     weights: tuple
+    delta_min: float
     delta_max: float
     check_error: float
 
@@ -102,11 +104,15 @@ def _lambdified(functions):
     return tuple(sp.lambdify((Z,), f, modules="numpy") for f in functions)
 
 
-def lag_pair(delta, *, lag_map, cutoff, complement, weight, power, nodes, weights, basis_kind, data):
+def lag_pair(delta, *, lag_map, cutoff, complement, weight, power, nodes, weights, basis_kind, data,
+             limit=math.inf):
     """``(A_Delta, B_Delta)`` by the kernel's rule (module docstring), in float64 numpy."""
     u = np.asarray(nodes)
     w = np.asarray(weights)
-    zc, omz = float(cutoff(delta)), float(complement(delta))
+    if delta >= limit:          # the end of a finite support: the kernel clamps to it, z_Delta = 0 exactly
+        zc, omz = 0.0, 1.0
+    else:
+        zc, omz = float(cutoff(delta)), float(complement(delta))
     z = zc * u ** power
     zb = zc + omz * u
     wa = zc * power * u ** (power - 1) * w * _values(weight, z)
@@ -178,21 +184,21 @@ def choose_rule(geometry, basis_kind: str, data, N: int, delta: float, A_ref, B_
 
     ``coordinate`` ``"z"``: Gauss-Legendre with the substitution power (of the lag map and the basis
     ``weight``, which multiplies both integrands); ``"neglog"``: Gauss-Laguerre in
-    ``y = -log z`` with the lag map and cutoff of :meth:`~symderive.inputs.geometry.LagGeometry.in_neglog`.
+    ``y = -log z`` with the lag map and cutoff of :attr:`~symderive.inputs.geometry.LagGeometry.neglog_forms`.
     """
     limit = float(geometry.max_delta) if geometry.max_delta != sp.oo else math.inf
     high = limit if math.isfinite(limit) else 1000.0 * delta
-    grid = np.geomspace(delta / 1000.0, high, _GRID)
+    grid = np.geomspace(delta * 1e-9, high, _GRID)
     if coordinate == "z":
-        power = max(substitution_power(geometry.lag_map), substitution_power(sp.sympify(weight)))
+        power = math.lcm(substitution_power(geometry.lag_map), substitution_power(sp.sympify(weight)))
         common = dict(lag_map=_numpy_function(geometry.lag_map, (Z, DELTA)), weight=_numpy_function(weight, (Z,)),
                       cutoff=_numpy_function(geometry.cutoff, (DELTA,)),
                       complement=_numpy_function(geometry.cutoff_complement, (DELTA,)),
-                      power=power, basis_kind=basis_kind, data=data)
+                      power=power, basis_kind=basis_kind, data=data, limit=limit)
         rule, evaluate, ladder = gauss_legendre_01, lag_pair, _ladder(max(N, 8))
     else:
         power = 1
-        lag_y, cut_y = geometry.in_neglog()
+        lag_y, cut_y, _ = geometry.neglog_forms
         common = dict(lag_map=_numpy_function(lag_y, (Y_POS, DELTA)), cutoff=_numpy_function(cut_y, (DELTA,)),
                       basis_kind=basis_kind, data=data)
         rule, evaluate, ladder = gauss_laguerre, neglog_lag_pair, _laguerre_ladder(max(N, 8))
@@ -219,9 +225,13 @@ def choose_rule(geometry, basis_kind: str, data, N: int, delta: float, A_ref, B_
         previous = current
     if chosen is None:
         chosen = ladder[-1]
-    reach = np.flatnonzero(~agreed)
-    delta_max = float(grid[-1]) if reach.size == 0 else (float(grid[reach[0] - 1]) if reach[0] > 0 else 0.0)
-    if delta_max < delta:
+    # the verified steps: the run of agreeing grid points around DELTA
+    at = int(np.searchsorted(grid, delta))
+    below = [i for i in range(min(at, _GRID)) if not agreed[i]]
+    above = [i for i in range(at, _GRID) if not agreed[i]]
+    delta_min = float(grid[below[-1] + 1]) if below else float(grid[0])
+    delta_max = float(grid[above[0] - 1]) if above and above[0] > 0 else (float(grid[-1]) if not above else 0.0)
+    if not delta_min <= delta <= delta_max:
         return (f"the per-step quadrature of this lag map did not converge to {AGREEMENT:g} with {ladder[-1]} "
                 f"nodes at the package's own step DELTA = {delta:g}; use scan with the fixed step DELTA")
     nodes, weights = rule(chosen)
@@ -234,4 +244,5 @@ def choose_rule(geometry, basis_kind: str, data, N: int, delta: float, A_ref, B_
                 f"{error:.1e} (more than {CHECK_TOLERANCE:g}); use scan with the fixed step DELTA")
     if delta_max >= limit:
         delta_max = math.inf            # the whole window: longer steps are clamped to it
-    return StepRule(power=power, nodes=nodes, weights=weights, delta_max=delta_max, check_error=error)
+    return StepRule(power=power, nodes=nodes, weights=weights, delta_min=delta_min, delta_max=delta_max,
+                    check_error=error)

@@ -26,17 +26,18 @@ kind for the exact derivation routes, which use only the structure; the kernels 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy as sp
 
 from .._limits import SymbolicTimeout, time_limit
-from ..symbols import DELTA, Y_POS, Z
+from ..symbols import DELTA, X, Y_POS, Z, Z_POS
 
 KINDS = ("dilation", "translation", "general")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagGeometry:
     """What a step does to the coordinate (module docstring); expressions in ``Z`` and ``DELTA``."""
 
@@ -46,8 +47,9 @@ class LagGeometry:
     window: sp.Expr | None = None          # translation: z_Delta = 1 - Delta / window, exact
     lag_map: sp.Expr | None = None         # lambda_Delta(z) (stationary warps)
     cutoff: sp.Expr | None = None          # z_Delta
-    cutoff_complement: sp.Expr | None = None   # 1 - z_Delta, simplified so that small Delta does not cancel
+    cutoff_complement: sp.Expr | None = None   # 1 - z_Delta, simplified (often free of cancellation at small Delta)
     max_delta: sp.Expr = sp.oo             # the window length of a finite window, else oo
+    printable: bool = True                 # every form above finished simplifying (see _simplified)
 
     def exact_lag_kind(self, coordinate: str | None) -> str | None:
         """The exact lag formula (``symderive.derivation.exact.LAG_KINDS``) for a weight-1 basis polynomial
@@ -62,17 +64,19 @@ class LagGeometry:
             return "neglog-translation"
         return None
 
-    def in_neglog(self) -> tuple[sp.Expr, sp.Expr]:
-        """The lag map and cutoff in the coordinate ``y = -log z`` of log-Laguerre bases:
-        ``Lambda_Delta(y) = -log lambda_Delta(exp(-y)) = y - log(lambda_Delta(z) / z)`` at ``z = exp(-y)``, and
-        ``y_Delta = -log z_Delta``. The ratio ``lambda / z`` is simplified in ``z`` first (hyperbolic functions
-        written with ``exp``), so the large ``y`` of the Laguerre nodes never meets a ``log`` of an underflowed
-        ``exp(-y)`` or of a cancelled ``tanh(u) + 1``."""
+    @functools.cached_property
+    def neglog_forms(self) -> tuple[sp.Expr, sp.Expr, bool]:
+        """The lag map and cutoff in the coordinate ``y = -log z`` of log-Laguerre bases, and whether both
+        finished simplifying: ``Lambda_Delta(y) = -log lambda_Delta(exp(-y)) = y - log(lambda_Delta(z) / z)``
+        at ``z = exp(-y)``, and ``y_Delta = -log z_Delta``. The ratio ``lambda / z`` is simplified in ``z``
+        first (hyperbolic functions written with ``exp``), so the large ``y`` of the Laguerre nodes never
+        meets a ``log`` of an underflowed ``exp(-y)`` or of a cancelled ``tanh(u) + 1``."""
         hyperbolic = (sp.tanh, sp.sinh, sp.cosh, sp.coth)      # tanh(u) + 1 = 2 / (1 + exp(-2u)): no cancellation
         ratio = (self.lag_map / Z).replace(lambda e: isinstance(e, hyperbolic), lambda e: e.rewrite(sp.exp))
-        ratio = _simplified(ratio)
-        lag = Y_POS - sp.log(ratio).subs(Z, sp.exp(-Y_POS))
-        return _simplified(lag), _simplified(-sp.log(self.cutoff))
+        ratio, ok_ratio = _simplified(ratio, in_z=True)
+        lag, ok_lag = _simplified(Y_POS - sp.log(ratio).subs(Z, sp.exp(-Y_POS)))
+        cut, ok_cut = _simplified(-sp.log(self.cutoff))
+        return lag, cut, ok_ratio and ok_lag and ok_cut
 
     @property
     def affine_constant(self) -> tuple[str, sp.Expr] | None:
@@ -84,36 +88,51 @@ class LagGeometry:
         return None
 
 
-def _simplified(expr):
+GEOMETRY_SECONDS = 3.0   # each simplification of the geometry: its own limit, not what is left of the budget
+
+
+def _simplified(expr, in_z: bool = False):
+    """``(simplified expr, True)``, or ``(expr, False)`` when SymPy did not finish within GEOMETRY_SECONDS.
+
+    The limit is the step's own (``own=True``), so the printed kernel code does not depend on how much
+    of the symbolic budget other steps used before (a fixed limit gives the same result run after run on
+    one machine); a form that did not simplify is reported (``LagGeometry.printable``), never printed.
+    With ``in_z``, ``z > 0`` is assumed while simplifying (``exp(log z) = z``).
+    """
     try:
-        with time_limit():
-            return sp.simplify(expr)
+        with time_limit(GEOMETRY_SECONDS, own=True):
+            if in_z:
+                return sp.simplify(expr.subs(Z, Z_POS)).subs(Z_POS, Z), True
+            return sp.simplify(expr), True
     except SymbolicTimeout:
-        return expr
+        return expr, False
 
 
 def lag_geometry(warp) -> LagGeometry:
-    """The :class:`LagGeometry` of ``warp`` (a :class:`~symderive.inputs.warps.Warp`); called once per warp
-    through ``warp.geometry``.
+    """The :class:`LagGeometry` of ``warp`` (a :class:`~symderive.inputs.warps.Warp`); computed once per
+    warp, when it is built (``warp.geometry``).
 
-    The constants are confirmed symbolically for a free positive ``Delta``, not sampled: a dilation's
-    ``rate = -log z_1`` must satisfy ``z_d = exp(-rate d)`` for every ``d > 0``, a translation's
-    ``window = d / (1 - z_d)`` must be a positive constant.
+    The lag map ``f(g(z) + Delta)``, the cutoff ``f(-Delta)`` and ``1 - f(-Delta)`` are simplified from the
+    warp's ``f`` and ``g`` here, each under its own time limit (:func:`_simplified`). The constants are
+    confirmed symbolically for a free positive ``Delta``, not sampled: a dilation's ``rate = -log z_1``
+    must satisfy ``z_d = exp(-rate d)`` for every ``d > 0``, a translation's ``window = d / (1 - z_d)``
+    must be a positive constant.
     """
     if warp.time_varying:
         return LagGeometry(kind=warp.structure or "general", time_varying=True)
-    lag_map = warp.lag_map(DELTA)
-    cutoff = warp.cutoff(DELTA)
-    complement = _simplified(1 - cutoff)
-    common = dict(lag_map=lag_map, cutoff=cutoff, cutoff_complement=complement, max_delta=warp.max_delta())
+    lag_map, ok_map = _simplified(warp.f.subs(X, warp.g + DELTA), in_z=True)
+    cutoff, ok_cut = _simplified(warp.f.subs(X, -DELTA))
+    complement, ok_complement = _simplified(1 - cutoff)
+    common = dict(lag_map=lag_map, cutoff=cutoff, cutoff_complement=complement, max_delta=warp.max_delta(),
+                  printable=ok_map and ok_cut and ok_complement)
     d = sp.Symbol("d", positive=True)
     if warp.structure == "dilation":
-        rate = _simplified(-sp.log(warp.cutoff(sp.Integer(1))))
+        rate = _simplified(-sp.log(warp.cutoff(sp.Integer(1))))[0]
         exact = (not rate.free_symbols and rate.is_positive
-                 and _simplified(warp.cutoff(d) - sp.exp(-rate * d)) == 0)
+                 and _simplified(warp.cutoff(d) - sp.exp(-rate * d))[0] == 0)
         return LagGeometry(kind="dilation", rate=rate if exact else None, **common)
     if warp.structure == "translation":
-        window = _simplified(d / (1 - warp.cutoff(d)))
+        window = _simplified(d / (1 - warp.cutoff(d)))[0]
         exact = not window.free_symbols and window.is_positive
         return LagGeometry(kind="translation", window=window if exact else None, **common)
     return LagGeometry(kind="general", **common)

@@ -102,6 +102,7 @@ class StationaryWarp(Warp):
         if structure == "detect":
             structure = _detect_structure(self)
         self.structure = structure
+        self.geometry    # decided now, before other steps use the budget (inputs/geometry.py: own time limits)
 
     def cutoff(self, delta, t=None):
         value = self.f.subs(X, -delta)
