@@ -93,7 +93,7 @@ def test_exponential_lag_steps_compose_exactly():
 @pytest.mark.parametrize("N,delta", [(8, "0.01"), (24, "0.001"), (24, "1"),
                                      pytest.param(64, "0.5", marks=pytest.mark.slow)])
 def test_exponential_numeric_matches_mpmath_expm_and_zoh(N, delta):
-    """docs/math.md, section 7.1: float64 evaluation of the closed form fails (0.87 error at N=24); ours is
+    """docs/math.md, section 7.1: float64 evaluation of the closed form fails (errors near 1 at N=24); ours is
     rounded once from a certified value, so it matches expm/ZOH computed at 60 digits to float64."""
     m = sd.derive(sd.warps.exponential(), sd.bases.legendre(N))
     E, Bz = mp_expm_pair(m.A_gen, m.B_gen, sp.Rational(delta))
