@@ -107,13 +107,18 @@ def steps(delta, L, H, one_channel, name="delta"):
         per_channel = True
     else:
         raise ValueError(f"{name} must have shape {valid} (one step per row of u), got {arr.shape}")
+    _check_step_values(arr, name)
+    return _np.ascontiguousarray(arr, dtype=_np.float64), per_channel
+
+
+def _check_step_values(arr, name):
+    """Every Delta finite, > 0 and in [DELTA_MIN, DELTA_MAX] (host steps and device steps read back)."""
     _check_finite(arr, name)
     if arr.size and not (arr > 0).all():
         index = _np.unravel_index(int(_np.argmin(arr)), arr.shape)
         raise ValueError(f"{name} must be > 0 (each row of u steps time forward), "
                          f"got {float(arr[index])!r} at index {tuple(int(i) for i in index)}")
     check_step_range(arr, name)
-    return _np.ascontiguousarray(arr, dtype=_np.float64), per_channel
 
 
 def check_step_range(arr, name="delta"):
@@ -132,15 +137,8 @@ def check_step_range(arr, name="delta"):
 
 
 def device_steps(host, name="delta"):
-    """A device array of steps, read back to the host: finite, > 0 and in [DELTA_MIN, DELTA_MAX], like a
-    host array (:func:`steps` checks those)."""
-    arr = _np.asarray(host, dtype=_np.float64)
-    _check_finite(arr, name)
-    if arr.size and not (arr > 0).all():
-        index = _np.unravel_index(int(_np.argmin(arr)), arr.shape)
-        raise ValueError(f"{name} must be > 0 (each row of u steps time forward), "
-                         f"got {float(arr[index])!r} at index {tuple(int(i) for i in index)}")
-    check_step_range(arr, name)
+    """A device array of steps, read back to the host: checked like host steps (:func:`steps`)."""
+    _check_step_values(_np.asarray(host, dtype=_np.float64), name)
 
 
 def start_time(t0, name="t0"):

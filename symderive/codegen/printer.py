@@ -21,6 +21,7 @@ as a :class:`PrintedFunction`, a body of assignments (common subexpressions elim
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 
 import sympy as sp
@@ -160,19 +161,11 @@ def print_functions(name: str, exprs, arguments) -> PrintedFunction:
 
 
 def print_function(name: str, expr: sp.Expr, arguments) -> PrintedFunction:
-    """Print ``expr`` as the body of ``def name(*arguments)`` (SymPy symbols, in order), CSE applied.
+    """Print ``expr`` as the body of ``def name(*arguments)`` (SymPy symbols, in order), CSE applied:
+    :func:`print_functions` of one expression, with ``result`` the one printed expression.
 
     Raises :class:`UnprintableExpression` when any part cannot be printed: the caller gets all the code
     or none of it.
     """
-    arguments = tuple(arguments)
-    expr = sp.sympify(expr)
-    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
-        raise UnprintableExpression(f"{name}: {sp.sstr(expr)[:120]} is not finite")
-    names = sp.numbered_symbols("t", real=True)
-    replacements, (reduced,) = sp.cse([_prepared(expr)], symbols=names, optimizations="basic")
-    temporaries = [str(symbol) for symbol, _ in replacements]
-    printer = KernelPrinter([*arguments, *temporaries])
-    assignments = tuple((str(symbol), printer.doprint(value)) for symbol, value in replacements)
-    return PrintedFunction(name=name, arguments=tuple(str(a) for a in arguments), assignments=assignments,
-                           result=printer.doprint(reduced), formula=sp.sstr(expr))
+    printed = print_functions(name, [expr], arguments)
+    return dataclasses.replace(printed, result=printed.result[0])

@@ -169,7 +169,8 @@ def _device_functions(spec: KernelSpec) -> list[str]:
     if spec.variable_kind is None:
         return []
     if spec.variable_kind == "rotation":
-        return ["_translation_parameters", "_lag_parameters", "_cos_integral", "_sin_integral", "_mode_integral", "_rotate_add",
+        return ["_translation_parameters", "_lag_parameters", "_cos_integral", "_sin_integral", "_mode_integral",
+                "_extended_integral", "_rotate_add",
                 "_window_input", "_lag_step"]
     names = ["_basis_row"]
     if spec.variable_kind == "general":

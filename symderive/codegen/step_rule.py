@@ -161,14 +161,14 @@ def neglog_lag_pair(delta, *, lag_map, cutoff, nodes, weights, basis_kind, data)
     yc = float(cutoff(delta))
     zc = math.exp(-yc)
     y = yc + s
+    whole = neglog_basis_values(basis_kind, data, s) * root[:, None]
     if zc > 0.0:
         lam = np.asarray(lag_map(y, delta), dtype=np.float64) * np.ones_like(y)
         near = neglog_basis_values(basis_kind, data, y) * root[:, None]
         A = (near * zc).T @ (neglog_basis_values(basis_kind, data, lam) * root[:, None])
     else:
-        near = np.zeros((s.size, len(data) if basis_kind == "polynomial" else int(data)))
-        A = np.zeros((near.shape[1], near.shape[1]))
-    whole = neglog_basis_values(basis_kind, data, s) * root[:, None]
+        near = np.zeros_like(whole)
+        A = np.zeros((whole.shape[1], whole.shape[1]))
     B = (whole * root[:, None]).sum(axis=0) - zc * (near * root[:, None]).sum(axis=0)
     return A, B
 
