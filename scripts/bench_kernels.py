@@ -11,7 +11,11 @@ figure is the best of ``R`` repeats. Printed:
    multiply-add per nonzero of the lower-triangular A), against this machine's float64 GEMM rate
    (numpy ``A @ X``, 2048 x 2048, measured in this run, on all threads and on one) (target >= 30%);
 3. ``scan_variable`` against ``scan`` (time ratio, same L and H);
-4. ``conv`` (FFT) against ``scan`` (time ratio, same L and H).
+4. ``conv`` (FFT) against ``scan`` (time ratio, same L and H);
+5. ``scan_readout(u, C, D)`` (fused, (L, H) out) against ``scan`` followed by the same contraction in numpy,
+   float32 and float64, and ``scan`` into a reused ``out=`` buffer against a fresh allocation;
+6. the chunked scan at H = 1 (chunks in parallel, then carries with A^T): ``scan_final`` and
+   ``scan_readout`` with the chunk length the package chooses against the sequential kernel (T = 0).
 
 This is a script that prints figures, not a timed test.
 """
@@ -188,6 +192,49 @@ def main(argv=None) -> int:
     diff = np.max(np.abs(conv2 - scan2)) / np.max(np.abs(scan2))
     print(f"\n(4) conv (FFT), H = {H2}, L = {L2}: {t_conv * 1e3:.1f} ms = {t_conv / t_scan2:.2f}x scan; "
           f"max rel diff from scan {diff:.1e}")
+    # (5) the fused readout, and out= buffers
+    if hasattr(pkg, "scan_readout"):
+        for dtype in (np.float32, np.float64):
+            u5 = u2.astype(dtype)
+            C = rng.standard_normal((H2, N)).astype(dtype)
+            D = rng.standard_normal(H2).astype(dtype)
+            pkg.scan_readout(u5[:4], C, D)
+            t_fused, y = timed(lambda: pkg.scan_readout(u5, C, D), repeats)
+            t_split, y2 = timed(lambda: np.einsum("lhn,hn->lh", pkg.scan(u5), C) + D * u5, repeats)
+            diff = np.max(np.abs(y - y2)) / np.max(np.abs(y2))
+            print(f"\n(5) scan_readout {np.dtype(dtype).name}, H = {H2}, L = {L2}: {t_fused * 1e3:.1f} ms; scan + "
+                  f"numpy readout {t_split * 1e3:.1f} ms: {t_split / t_fused:.2f}x; max rel diff {diff:.1e}")
+        buf = np.empty((L2, H2, N))
+        t_out = best_of(lambda: pkg.scan(u2, out=buf), repeats)
+        print(f"    scan into a reused out= buffer: {t_out * 1e3:.1f} ms, fresh array {t_scan2 * 1e3:.1f} ms "
+              f"({t_scan2 / t_out:.2f}x)")
+
+    # (6) chunked scans at H = 1
+    cpu = getattr(pkg, "_cpu", None)
+    if cpu is not None and hasattr(cpu, "_chunk_rows"):
+        import numba
+        L6 = 200_000 if not args.quick else 20_000
+        u6 = rng.standard_normal((L6, 1))
+        for mode, label in ((cpu.FINAL, "scan_final"), (cpu.READOUT, "scan_readout"), (cpu.STATES, "scan")):
+            T = cpu._chunk_rows(L6, 1, mode)
+            C6 = rng.standard_normal((1, N)) if mode == cpu.READOUT else None
+            run = lambda T: cpu._run_fixed(u6, None, mode, None, C6, None, T=T)   # noqa: E731
+            run(T)
+            run(0)
+            t_seq, (r_seq, last_seq) = timed(lambda: run(0), repeats)
+            threads = numba.get_num_threads()
+            note = f"chunks of {T} (the package's choice)"
+            if not T:
+                T = -(-L6 // threads)
+                note = (f"chunks of {T}, forced: with {threads} threads the package does not chunk "
+                        f"(it needs 4 per channel)")
+                run(T)
+            t_chunk, (r_chunk, last_chunk) = timed(lambda: run(T), repeats)
+            diff = np.max(np.abs(last_chunk - last_seq)) / np.max(np.abs(last_seq))
+            print(f"\n(6) {label}, H = 1, L = {L6}, {threads} threads, {note}: "
+                  f"{t_chunk * 1e3:.1f} ms, sequential {t_seq * 1e3:.1f} ms: {t_seq / t_chunk:.2f}x; "
+                  f"last state max rel diff {diff:.1e}")
+
     print(f"\nload average after the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -6,6 +6,7 @@
                      [--delta FLOAT [--time T]] [--certificate PREFIX]
     symderive verify --all --N INT [--format json|markdown]
     symderive export --warp SPEC [--warp SPEC ...] --basis SPEC --N INT --delta FLOAT --name NAME --out DIR
+                     [--no-warm]
 
 prints the generator ``A_gen``, ``B_gen`` and, with ``--delta``, the lag matrices ``A``, ``B`` (floats,
 rounded once from certified values; matrices as lists of rows, row index = n). ``--exact`` adds the
@@ -22,7 +23,10 @@ a certificate (JSON keys ``verdict``, ``exact``, ``transformation``, ``N``, ``di
 every built-in warp x basis against every family.
 
 ``export`` writes the importable package ``DIR/NAME/`` (Numba CPU kernels, numba.cuda kernels, the
-matrices rounded once) and prints JSON with its path, files and spec hash. ``--delta`` is the fixed
+matrices rounded once) and prints JSON with its path, files and spec hash. It then compiles the CPU
+kernels into Numba's cache beside the package (the package's ``warm()`` in a child process, 10 s or
+more, one line on stderr; ``warm_seconds`` in the JSON), so that a fresh process's first calls take
+well under a second; ``--no-warm`` (or ``SYMDERIVE_NO_WARM=1``) skips that. ``--delta`` is the fixed
 step (omit it for the time-varying scale warp). Several ``--warp`` make one *bank* package: every warp
 with the same basis and ``N`` at the same ``--delta``, the states concatenated (block-diagonal ``A``);
 its JSON adds ``members`` (warp, N, offset, kind, rate or window).
@@ -238,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fixed step Delta > 0 (" + _NUMBER_HELP + "; not for the time-varying scale warp)")
     exp.add_argument("--name", required=True, help="package name (a Python identifier)")
     exp.add_argument("--out", required=True, help="existing folder to write the package into")
+    exp.add_argument("--no-warm", action="store_true",
+                     help="do not compile the CPU kernels into Numba's cache after writing the package (by "
+                          "default export runs the package's warm() in a child process, 10 s or more, so that a "
+                          "fresh process's first calls take well under a second; default on with "
+                          "SYMDERIVE_NO_WARM=1)")
     _add_run_arguments(exp)
     return parser
 
@@ -261,9 +270,19 @@ def run_export(args) -> dict:
     else:
         delta = None
     path, spec = export(warp, basis, delta, args.name, args.out)
-    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": _package_files(path), "N": spec.N,
+    files = _package_files(path)
+    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": files, "N": spec.N,
             "warp": spec.warp, "basis": spec.basis, "delta": spec.delta, "variable_kind": spec.variable_kind,
-            "route": spec.route}
+            "route": spec.route, "warm_seconds": _warm(args, path)}
+
+
+def _warm(args, path):
+    """Compile the exported package's CPU kernels into Numba's cache unless ``--no-warm`` (or
+    ``SYMDERIVE_NO_WARM=1``): the seconds it took, or None (skipped, or failed with a warning)."""
+    from .codegen.export import warm_package
+    if args.no_warm or os.environ.get("SYMDERIVE_NO_WARM", "").strip() not in ("", "0"):
+        return None
+    return warm_package(path)
 
 
 def run_export_bank(args) -> dict:
@@ -279,8 +298,10 @@ def run_export_bank(args) -> dict:
     members = [{"warp": m.warp, "N": m.N, "offset": offset, "kind": kind, "rate": rate, "window": window}
                for m, offset, kind, rate, window in zip(spec.members, spec.offsets, spec.kinds, spec.rates,
                                                         spec.windows)]
-    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": _package_files(path),
-            "N": spec.N, "members": members, "basis": spec.members[0].basis, "delta": spec.delta}
+    files = _package_files(path)
+    return {"package": str(path), "name": spec.name, "spec_hash": spec.hash, "files": files,
+            "N": spec.N, "members": members, "basis": spec.members[0].basis, "delta": spec.delta,
+            "warm_seconds": _warm(args, path)}
 
 
 def _rows(matrix) -> list:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 os.environ["SYMDERIVE_NO_CACHE"] = "1"
 os.environ["SYMDERIVE_QUIET"] = "1"
+os.environ["SYMDERIVE_NO_WARM"] = "1"   # CLI exports skip the Numba warm-up (tests/test_cold_start.py runs it)
 
 TESTS = str(Path(__file__).resolve().parent)
 if TESTS not in sys.path:

@@ -42,6 +42,25 @@ def calls(pkg, inputs, target: str):
     ]
     if time_varying:                 # also from the default t0 = 0 (first step: empty history), with c0
         out.append(("scan u(L,H) c0 t0=0", lambda: scan(u2, c0)))
+    # the fused readout y_t = C c_t + D u_t, with a C and D made from the inputs
+    scan_readout = getattr(pkg, "scan_readout" + suffix)
+    C = 0.5 * c0 + 1.0
+    D = u2[0].copy()
+    out += [
+        ("scan_readout u(L,H) C(H,N) D(H,) c0", lambda: scan_readout(u2, C, D, c0, **extra)),
+        ("scan_readout u(L,) C(N,) D scalar", lambda: scan_readout(u1, C[0], 0.25, **extra)),
+    ]
+    if not time_varying and hasattr(pkg._cuda, "_chunk_rows"):
+        # the chunked CUDA scan (chunks of 3 rows: several chunks even for a short L) against the
+        # sequential CPU kernels
+        chunked = pkg._cuda._run_fixed_cuda
+        out += [
+            ("scan chunked u(L,H) c0", lambda: scan(u2, c0) if target == "cpu" else chunked(u2, c0, 1, T=3)[0]),
+            ("scan_final chunked u(L,H) c0",
+             lambda: scan_final(u2, c0) if target == "cpu" else chunked(u2, c0, 0, T=3)[0]),
+            ("scan_readout chunked u(L,H) C D c0",
+             lambda: scan_readout(u2, C, D, c0) if target == "cpu" else chunked(u2, c0, 2, C, D, T=3)[0]),
+        ]
     if pkg.METADATA["variable_kind"] is not None:
         out += [
             ("scan_variable u(L,) d(L,)", lambda: scan_variable(u1, d1)),

@@ -362,9 +362,9 @@ def test_cuda_simulator_matches_cpu_kernels(tmp_path, bank, mixed):
 
 
 # the bank kernels' arguments, as helpers.compile_ptx spells them:
-# fixed step (u, A, B, lower, c0, out, final, keep);
+# fixed step (u, A, B, lower, c0, out, final, yR, CT, D, mode), yR (R, L, H) of u's dtype like out;
 # per step (u, delta, per_channel, codes, parameters, nodes, weights, sqrtw, V, table, c0, out, final, keep)
-PTX_SIGNATURES = {"_scan_fixed_kernel": "u a3 a2 a1 a2 out a2 bool",
+PTX_SIGNATURES = {"_scan_fixed_kernel": "u a3 a2 a1 a2 out a2 out a2 a1 i64",
                   "_scan_steps_kernel": "u a2 i64 a1 a1 a1 a1 a1 a2 a2 a2 out a2 bool"}
 
 

@@ -380,9 +380,14 @@ def test_scan_variable_large_N_against_mpmath(packages, name, warp, basis, high)
 
 
 # the kernels' arguments, as helpers.compile_ptx spells them:
-# fixed step (u, A, B, c0, out, final, keep);
+# fixed step (u, A, B, c0, out, final, yR, CT, D, mode), yR (R, L, H) of u's dtype like out;
+# chunked fixed step (u, A, B, c0, T, first, ends, out, yR, CT, D, mode), (power, ends, carries, final),
+# (A, T, first, carries, out, yR, CT, mode);
 # per step (u, delta, per_channel, t0, nodes, weights, sqrtw, V, table, c0, out, final, keep)
-PTX_SIGNATURES = {"_scan_fixed_kernel": "u a2 a1 a2 out a2 bool",
+PTX_SIGNATURES = {"_scan_fixed_kernel": "u a2 a1 a2 out a2 out a2 a1 i64",
+                  "_chunk_local_kernel": "u a2 a1 a2 i64 i64 a3 out out a2 a1 i64",
+                  "_chunk_carry_kernel": "a2 a3 a3 a2",
+                  "_chunk_carry_in_kernel": "a2 i64 i64 a3 out out a2 i64",
                   "_scan_steps_kernel": "u a2 i64 f64 a1 a1 a1 a2 a2 a2 out a2 bool"}
 
 
@@ -401,4 +406,5 @@ def test_cuda_kernels_compile_to_ptx(tmp_path):
         names.append(name)
     out = compile_ptx(tmp_path, names, PTX_SIGNATURES, home)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.count(" ok") == 2 * 6  # 2 dtypes x (fixed: legs, legt, fourier; per-step: legs, legt, scale)
+    # 2 dtypes x (fixed, 4 kernels each: legs, legt, fourier; per-step: legs, legt, scale)
+    assert out.stdout.count(" ok") == 2 * (3 * 4 + 3)

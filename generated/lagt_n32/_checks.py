@@ -92,6 +92,56 @@ def initial_state(c0, H, one_channel, dtype, name="c0"):
     return _np.array(arr, dtype=dtype, order="C")
 
 
+def output(out, shape, dtype, name="out"):
+    """A caller's buffer for a result: a writeable, C-contiguous numpy array of exactly ``shape`` and
+    ``dtype`` (u's dtype); None means "allocate a new one". The kernels write every element of it."""
+    shape = tuple(int(s) for s in shape)
+    if out is None:
+        return _np.empty(shape, dtype=dtype)
+    if is_device_array(out) or not isinstance(out, _np.ndarray):
+        raise TypeError(f"{name} must be a numpy array of shape {shape} and dtype {_np.dtype(dtype).name} "
+                        f"(or None to allocate one), got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"{name} must have shape {shape} and dtype {_np.dtype(dtype).name} (u's dtype), "
+                         f"got shape {out.shape} and dtype {out.dtype}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{name} must be C-contiguous and writeable (a fresh numpy.empty{shape} will do)")
+    return out
+
+
+def check_no_overlap(out, inputs, name="out"):
+    """Refuse a result buffer that shares memory with an input: the kernels would read what they wrote."""
+    for label, arr in inputs:
+        if arr is not None and isinstance(arr, _np.ndarray) and _np.shares_memory(out, arr):
+            raise ValueError(f"{name} shares memory with {label}; pass a separate buffer")
+
+
+def readout(C, D, H, one_channel, dtype):
+    """The readout y_t = C c_t + D u_t as (CT (N, H) C-contiguous, D (H,)) in ``dtype``.
+
+    ``C``: (N,) shared by the channels or (H, N), one row per channel; ``D``: None (no skip term), a
+    scalar, or (H,).
+    """
+    C_arr = _host_float_array(C, "C", "an array")
+    if C_arr.shape == (N,):
+        C_arr = _np.broadcast_to(C_arr, (H, N))
+    elif one_channel or C_arr.shape != (H, N):
+        valid = f"(N,) = ({N},)" if one_channel else f"(N,) = ({N},) or (H, N) = ({H}, {N})"
+        raise ValueError(f"C must have shape {valid} (y_t = C c_t + D u_t per channel), got {C_arr.shape}")
+    _check_finite(C_arr, "C")
+    if D is None:
+        D_arr = _np.zeros(H, dtype=dtype)
+    else:
+        D_arr = _host_float_array(D, "D", "a scalar or an array")
+        if D_arr.ndim == 0:
+            D_arr = _np.full(H, D_arr, dtype=dtype)
+        elif one_channel or D_arr.shape != (H,):
+            valid = "a scalar" if one_channel else f"a scalar or (H,) = ({H},)"
+            raise ValueError(f"D must be {valid} (the skip term of each channel), got shape {D_arr.shape}")
+        _check_finite(D_arr, "D")
+    return (_np.ascontiguousarray(C_arr.T, dtype=dtype), _np.ascontiguousarray(D_arr, dtype=dtype))
+
+
 def steps(delta, L, H, one_channel, name="delta"):
     """Per-step Delta as float64: ``(array (L,), False)`` shared by all channels or ``((L, H), True)``.
 

@@ -143,10 +143,11 @@ def _results(out, final, one_channel, dtype, keep):
 
 # ---------------------------------------------------------------------- fixed step
 
-def _scan_fixed_kernel(u, A, B, c0, out, final, keep):
+def _scan_fixed_kernel(u, A, B, c0, out, final, yR, CT, D, mode):
     """Thread r H + h: block r's c_t = A_r c_{t-1} + B_r u_t for channel h and t < L.
 
-    out[t, r NM + n, h] = c_t when ``keep``; final[h, r NM + n] = c_{L-1}. One block: r = 0, h = the thread.
+    final[h, r NM + n] = c_{L-1}; by ``mode``: out[t, r NM + n, h] = c_t (1), or yR[r, t, h] =
+    sum_n CT[r NM + n, h] c_t[n] (2; block 0 adds D[h] u_t). One block: r = 0, h = the thread.
     """
     i = cuda.grid(1)
     H = u.shape[1]
@@ -159,6 +160,7 @@ def _scan_fixed_kernel(u, A, B, c0, out, final, keep):
     nxt = cuda.local.array(32, float64)
     Ar = A
     Br = B
+    skip = D[h] if r == 0 else 0.0
     for n in range(32):
         c[n] = c0[h, offset + n]
     for t in range(u.shape[0]):
@@ -170,42 +172,192 @@ def _scan_fixed_kernel(u, A, B, c0, out, final, keep):
             nxt[n] = acc
         for n in range(32):
             c[n] = nxt[n]
-            if keep:
+            if mode == 1:
                 out[t, offset + n, h] = nxt[n]
+        if mode == 2:
+            acc = skip * ut
+            for n in range(32):
+                acc += CT[offset + n, h] * c[n]
+            yR[r, t, h] = acc
     for n in range(32):
         final[h, offset + n] = c[n]
 
 
-_FIXED_KERNELS = (("_scan_fixed_kernel", _scan_fixed_kernel),)
+def _chunk_local_kernel(u, A, B, c0, T, first, ends, out, yR, CT, D, mode):
+    """Chunked scan, step 1: thread i H + h scans rows start_i .. stop_i - 1 of channel h from a zero
+    state (chunk 0 from c0), chunk 0 having ``first`` rows and the others T; its local states or
+    readouts go to out / yR as in _scan_fixed_kernel, its local last state to ends[i, h]."""
+    j = cuda.grid(1)
+    H = u.shape[1]
+    i = j // H
+    if i >= ends.shape[0]:
+        return
+    h = j - i * H
+    start = 0 if i == 0 else first + (i - 1) * T
+    stop = first + i * T
+    c = cuda.local.array(32, float64)
+    nxt = cuda.local.array(32, float64)
+    for n in range(32):
+        c[n] = c0[h, n] if i == 0 else 0.0
+    for t in range(start, stop):
+        ut = u[t, h]
+        for n in range(32):
+            acc = B[n] * ut
+            for k in range(32):
+                acc += A[n, k] * c[k]
+            nxt[n] = acc
+        for n in range(32):
+            c[n] = nxt[n]
+            if mode == 1:
+                out[t, n, h] = nxt[n]
+        if mode == 2:
+            acc = D[h] * ut
+            for n in range(32):
+                acc += CT[n, h] * c[n]
+            yR[0, t, h] = acc
+    for n in range(32):
+        ends[i, h, n] = c[n]
+
+
+def _chunk_carry_kernel(power, ends, carries, final):
+    """Chunked scan, step 2: thread h chains the chunks' last states, s_0 = e_0, s_i = A^T s_{i-1} + e_i
+    (``power`` = A^T), into carries[i + 1, h] = s_i; final[h] = s_{P-1}."""
+    h = cuda.grid(1)
+    P = ends.shape[0]
+    if h >= ends.shape[1]:
+        return
+    for n in range(32):
+        carries[1, h, n] = ends[0, h, n]
+    for i in range(1, P):
+        for n in range(32):
+            acc = ends[i, h, n]
+            for k in range(32):
+                acc += power[n, k] * carries[i, h, k]
+            carries[i + 1, h, n] = acc
+    for n in range(32):
+        final[h, n] = carries[P, h, n]
+
+
+def _chunk_carry_in_kernel(A, T, first, carries, out, yR, CT, mode):
+    """Chunked scan, step 3: thread (i - 1) H + h adds to the k-th row of chunk i >= 1 what the state
+    before it contributes, A^{k+1} s_{i-1} (mode 1, to out) or C A^{k+1} s_{i-1} (mode 2, to yR)."""
+    j = cuda.grid(1)
+    H = carries.shape[1]
+    i = 1 + j // H
+    if i >= carries.shape[0] - 1:
+        return
+    h = j - (i - 1) * H
+    start = first + (i - 1) * T
+    x = cuda.local.array(32, float64)
+    nxt = cuda.local.array(32, float64)
+    for n in range(32):
+        x[n] = carries[i, h, n]
+    for t in range(start, start + T):
+        for n in range(32):
+            acc = 0.0
+            for k in range(32):
+                acc += A[n, k] * x[k]
+            nxt[n] = acc
+        for n in range(32):
+            x[n] = nxt[n]
+            if mode == 1:
+                out[t, n, h] += nxt[n]
+        if mode == 2:
+            acc = 0.0
+            for n in range(32):
+                acc += CT[n, h] * x[n]
+            yR[0, t, h] += acc
+
+
+_FIXED_KERNELS = (("_scan_fixed_kernel", _scan_fixed_kernel), ("_chunk_local_kernel", _chunk_local_kernel),
+                  ("_chunk_carry_kernel", _chunk_carry_kernel), ("_chunk_carry_in_kernel", _chunk_carry_in_kernel),)
 
 
 def _fixed_constants():
     return {"A": _data.A, "B": _data.B}
 
 
-def _run_fixed_cuda(u, c0, keep):
+# a chunked scan runs when one thread per channel would leave the GPU idle: fewer than CHUNK_THREADS
+# channels and at least 2 CHUNK_MIN_ROWS rows; chunks of at least CHUNK_MIN_ROWS rows, enough of them
+# for about CHUNK_THREADS threads; A^T is formed on the host once per chunk length T (float64)
+CHUNK_THREADS = 8192
+CHUNK_MIN_ROWS = 32
+_POWERS = {}
+
+
+def _chunk_rows(L, H):
+    """The chunk length T of a chunked CUDA scan of L rows and H channels, or 0 for one thread per channel."""
+    if H >= CHUNK_THREADS or L < 2 * CHUNK_MIN_ROWS:
+        return 0
+    return max(CHUNK_MIN_ROWS, -(-L * H // CHUNK_THREADS))
+
+
+def _power(cuda, T):
+    """A^T (float64, numpy.linalg.matrix_power of A) on the device, formed once per T."""
+    power = _POWERS.get(T)
+    if power is None:
+        if len(_POWERS) >= 16:
+            _POWERS.clear()
+        power = cuda.to_device(np.ascontiguousarray(np.linalg.matrix_power(np.asarray(_data.A, dtype=np.float64), T)))
+        _POWERS[T] = power
+    return power
+
+
+def _run_fixed_cuda(u, c0, mode, C=None, D=None, T=None):
+    """(states, readout, last state) on the device, as host arrays in u's dtype (see _run_fixed)."""
     state = _compiled()
     cuda, k = state["cuda"], state["constants"]
     u2, L, H, dtype, one_channel = _signal(cuda, u)
     c_init = cuda.to_device(_checks.initial_state(c0, H, one_channel, np.float64))
-    out, final = _outputs(cuda, L, H, dtype, keep)
-    _launch(state["kernels"]["_scan_fixed_kernel"], R * H, u2, k["A"], k["B"], c_init, out,
-            final, keep)
-    return _results(out, final, one_channel, dtype, keep)
+    out, final = _outputs(cuda, L, H, dtype, mode == 1)
+    if mode == 2:
+        CT, Dv = _checks.readout(C, D, H, one_channel, np.float64)
+        CT, Dv = cuda.to_device(CT), cuda.to_device(Dv)
+        yR = cuda.device_array((R, L, H), dtype=dtype)
+    else:
+        CT, Dv = cuda.to_device(np.zeros((N, 1))), cuda.to_device(np.zeros(H if H else 1))
+        yR = cuda.device_array((R, 1, 1), dtype=dtype)
+    T = _chunk_rows(L, H) if T is None else T
+    if T and T < L:
+        P = -(-L // T)
+        first = L - (P - 1) * T
+        ends = cuda.device_array((P, H, N), dtype=np.float64)
+        carries = cuda.device_array((P + 1, H, N), dtype=np.float64)
+        run = state["kernels"]
+        _launch(run["_chunk_local_kernel"], P * H, u2, k["A"], k["B"], c_init, T, first, ends, out, yR, CT, Dv, mode)
+        _launch(run["_chunk_carry_kernel"], H, _power(cuda, T), ends, carries, final)
+        if mode:
+            _launch(run["_chunk_carry_in_kernel"], (P - 1) * H, k["A"], T, first, carries, out, yR, CT, mode)
+    else:
+        _launch(state["kernels"]["_scan_fixed_kernel"], H, u2, k["A"], k["B"], c_init, out, final, yR, CT, Dv, mode)
+    if mode == 2:
+        y = yR.copy_to_host().sum(axis=0, dtype=dtype) if R > 1 else yR.copy_to_host()[0]
+        last = final.copy_to_host().astype(dtype, copy=False)
+        return (y[:, 0] if one_channel else y), (last[0] if one_channel else last)
+    return _results(out, final, one_channel, dtype, mode == 1), None
 
 
 def scan_cuda(u, c0=None):
-    """:func:`scan` on the GPU: c_t = A c_{t-1} + B u_t, one thread per channel (float64 arithmetic).
+    """:func:`scan` on the GPU: c_t = A c_{t-1} + B u_t, one thread per channel, or for few channels and long L
+    a chunked scan (chunks in parallel, then their carries) (float64 arithmetic).
 
     ``u``: (L,) or (L, H) float32/float64, a host array or a device array; ``c0``: (N,) or (H, N).
     Returns a host array (L, N) or (L, H, N) in u's dtype.
     """
-    return _run_fixed_cuda(u, c0, True)
+    return _run_fixed_cuda(u, c0, 1)[0]
 
 
 def scan_final_cuda(u, c0=None):
     """The last state of :func:`scan_cuda` only ((N,) or (H, N)), as a host array."""
-    return _run_fixed_cuda(u, c0, False)
+    return _run_fixed_cuda(u, c0, 0)[0]
+
+
+def scan_readout_cuda(u, C, D=None, c0=None, return_last_state=False):
+    """:func:`scan_readout` on the GPU: y_t = C c_t + D u_t ((L,) or (L, H), a host array), fused into the
+    scan (float64 arithmetic); ``C`` (N,) or (H, N), ``D`` None, a scalar or (H,). With
+    ``return_last_state``, returns (y, last state)."""
+    y, last = _run_fixed_cuda(u, c0, 2, C, D)
+    return (y, last) if return_last_state else y
 
 
 # ---------------------------------------------------------------------- per-step lag (Delta_t)

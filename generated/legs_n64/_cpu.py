@@ -172,23 +172,28 @@ def _lag_tables(q, omq, nodes, weights, sqrtw, table, PA, PY, Bv, row):
     """Per-step tables of the dilation z -> q z (the lag operator in its geometric form):
 
         (A c)_n = q sum_j w_j p_n(q x_j) sum_k p_k(x_j) c_k = sum_j PA[n, j] (PY c)_j,
-        B_n     = (1 - q) sum_j w_j p_n(q + (1 - q) x_j),
+        B_n     = (1 - q) sum_j w_j p_n(q + (1 - q) x_j) = integral_q^1 p_n(z) dz,
 
     with Gauss-Legendre nodes x_j on [0, 1] (exact: the integrands are polynomials of degree
-    < 2 len(nodes)), PA[n, j] = q sqrt(w_j) p_n(q x_j) and PY[j, k] = sqrt(w_j) p_k(x_j), which does not
-    depend on q and is left as the caller set it (_V). ``omq`` is 1 - q, computed without cancellation.
+    < 2 len(nodes)), PA[n, j] = q sqrt(w_j) p_n(q x_j) (every node at once: _block_rows) and
+    PY[j, k] = sqrt(w_j) p_k(x_j), which does not depend on q and is left as the caller set it (_V).
+B in closed form (_block_tail_input). ``omq`` is 1 - q, computed without cancellation.
     """
     n_funcs = PA.shape[0]
-    for j in range(nodes.shape[0]):
-        _basis_row(q * nodes[j], q * sqrtw[j], table, row)
-        for n in range(n_funcs):
-            PA[n, j] = row[n]
+    n_nodes = nodes.shape[0]
+    tmp = np.empty((8, max(n_nodes, n_funcs)), dtype=np.float64)
+    t = tmp[5]
+    s = tmp[6]
+    for j in range(n_nodes):
+        t[j] = q * nodes[j]
+        s[j] = q * sqrtw[j]
+    _block_rows(t, s, n_nodes, table, PA, tmp)
     for n in range(n_funcs):
         Bv[n] = 0.0
-    for j in range(nodes.shape[0]):
-        _basis_row(q + omq * nodes[j], omq * weights[j], table, row)
-        for n in range(n_funcs):
-            Bv[n] += row[n]
+    t[0] = q
+    s[0] = omq
+    tmp[7, 0] = 1.0
+    _block_tail_input(t, s, tmp[7], 1, table, Bv.reshape((n_funcs, 1)), tmp)
 
 
 @njit(cache=True)
@@ -211,6 +216,282 @@ def _lag_step(q, omq, u, c, nodes, weights, sqrtw, V, table, row, g, nxt):
             nxt[n] += row[n]
 
 
+import numpy as np  # noqa: E402  (a bank's _lag_*.py module has no numpy import of its own)
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_gemv(V, c, g, width):
+    """g[j, i] = sum_k V[j, k] c[k, i] for j < V.shape[0], channels i < width (the terms in the order
+    k = 0, 1, ..., four per pass over the block)."""
+    n_rows, n_cols = V.shape
+    whole = n_cols - n_cols % 4
+    for j in range(n_rows):
+        r = g[j]
+        for i in range(width):
+            r[i] = 0.0
+        for k in range(0, whole, 4):
+            v0 = V[j, k]
+            v1 = V[j, k + 1]
+            v2 = V[j, k + 2]
+            v3 = V[j, k + 3]
+            c0 = c[k]
+            c1 = c[k + 1]
+            c2 = c[k + 2]
+            c3 = c[k + 3]
+            for i in range(width):
+                acc = r[i]
+                acc += v0 * c0[i]
+                acc += v1 * c1[i]
+                acc += v2 * c2[i]
+                acc += v3 * c3[i]
+                r[i] = acc
+        for k in range(whole, n_cols):
+            v0 = V[j, k]
+            c0 = c[k]
+            for i in range(width):
+                r[i] += v0 * c0[i]
+
+
+@njit(inline="always")
+def _scaled_step(n, table, e):
+    """(gamma_n, e_{n+1}) of the rescaled Legendre recurrence of _block_rows_add, from e = e_n."""
+    gamma = 4.0 * n * n / (4.0 * n * n - 1.0) if n > 0 else 0.0
+    return gamma, (e * (table[n + 1, 0] / table[n, 0]) * (0.5 * table[n, 1]) if n + 1 < table.shape[0] else 0.0)
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_rows(t, s, width, table, out, tmp):
+    """out[n, i] = s[i] p_n(t[i]) for n < out.shape[0], i < width (the per-step tables at every node at
+    once): the rescaled recurrence of _block_rows_add. ``tmp``: three scratch rows."""
+    n_funcs = out.shape[0]
+    y = tmp[0]
+    p = tmp[1]
+    pp = tmp[2]
+    for i in range(width):
+        y[i] = 4.0 * t[i] - 2.0
+        p[i] = s[i]
+        pp[i] = 0.0
+    e0 = table[0, 0]
+    for n in range(n_funcs):
+        g0, e1 = _scaled_step(n, table, e0)
+        r0 = out[n]
+        for i in range(width):
+            p0 = p[i]
+            r0[i] = e0 * p0
+            p[i] = y[i] * p0 - g0 * pp[i]
+            pp[i] = p0
+        e0 = e1
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_rows_add(t, s, t2, s2, width, table, out, tmp, row):
+    """out[n, i] += s[i] p_n(t[i]) + s2[i] p_n(t2[i]) for n < out.shape[0], channels i < width: two
+    nodes per pass over the block, four degrees per pass.
+
+    p_n(t) = sqrt(2n+1) P_n(2t - 1) = e_n R_n(y), y = 4t - 2, with R_n = 2^n P_n / k_n (k_n the leading
+    coefficient of P_n): R_{n+1} = y R_n - gamma_n R_{n-1}, gamma_n = 4n^2 / (4n^2 - 1), R_0 = 1, and
+    e_n = sqrt(2n+1) prod_{m<n} (2m+1) / (2m+2) (_scaled_step). This is _basis_row's recurrence rescaled
+    by the positive constants 2^n / k_n (as stable; R_n ~ sqrt(n) P_n, nothing over- or underflows) at
+    two operations per term instead of three; it starts from the scale s (R_n carries it).
+    ``tmp``: six scratch rows (``row`` is unused).
+    """
+    n_funcs = out.shape[0]
+    y = tmp[0]
+    p = tmp[1]
+    pp = tmp[2]
+    z = tmp[3]
+    q = tmp[4]
+    qq = tmp[5]
+    for i in range(width):
+        y[i] = 4.0 * t[i] - 2.0
+        p[i] = s[i]
+        pp[i] = 0.0
+        z[i] = 4.0 * t2[i] - 2.0
+        q[i] = s2[i]
+        qq[i] = 0.0
+    e0 = table[0, 0]
+    n = 0
+    while n + 3 < n_funcs:
+        g0, e1 = _scaled_step(n, table, e0)
+        g1, e2 = _scaled_step(n + 1, table, e1)
+        g2, e3 = _scaled_step(n + 2, table, e2)
+        g3, e4 = _scaled_step(n + 3, table, e3)
+        r0 = out[n]
+        r1 = out[n + 1]
+        r2 = out[n + 2]
+        r3 = out[n + 3]
+        for i in range(width):
+            yi = y[i]
+            p0 = p[i]
+            p1 = yi * p0 - g0 * pp[i]
+            p2 = yi * p1 - g1 * p0
+            p3 = yi * p2 - g2 * p1
+            zi = z[i]
+            q0 = q[i]
+            q1 = zi * q0 - g0 * qq[i]
+            q2 = zi * q1 - g1 * q0
+            q3 = zi * q2 - g2 * q1
+            r0[i] += e0 * (p0 + q0)
+            r1[i] += e1 * (p1 + q1)
+            r2[i] += e2 * (p2 + q2)
+            r3[i] += e3 * (p3 + q3)
+            pp[i] = p3
+            p[i] = yi * p3 - g3 * p2
+            qq[i] = q3
+            q[i] = zi * q3 - g3 * q2
+        e0 = e4
+        n += 4
+    while n < n_funcs:
+        g0, e1 = _scaled_step(n, table, e0)
+        r0 = out[n]
+        for i in range(width):
+            p0 = p[i]
+            q0 = q[i]
+            r0[i] += e0 * (p0 + q0)
+            p[i] = y[i] * p0 - g0 * pp[i]
+            pp[i] = p0
+            q[i] = z[i] * q0 - g0 * qq[i]
+            qq[i] = q0
+        e0 = e1
+        n += 1
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_rows_dot(t, s, t2, s2, width, table, c, acc, acc2, tmp, row):
+    """acc[i] = sum_n s[i] p_n(t[i]) c[n, i] and acc2[i] = sum_n s2[i] p_n(t2[i]) c[n, i] over
+    n < c.shape[0], channels i < width (the rescaled recurrence of _block_rows_add; the terms in the order
+    n = 0, 1, ...). ``tmp``: six scratch rows (``row`` is unused)."""
+    n_funcs = c.shape[0]
+    y = tmp[0]
+    p = tmp[1]
+    pp = tmp[2]
+    z = tmp[3]
+    q = tmp[4]
+    qq = tmp[5]
+    for i in range(width):
+        y[i] = 4.0 * t[i] - 2.0
+        p[i] = s[i]
+        pp[i] = 0.0
+        z[i] = 4.0 * t2[i] - 2.0
+        q[i] = s2[i]
+        qq[i] = 0.0
+        acc[i] = 0.0
+        acc2[i] = 0.0
+    e0 = table[0, 0]
+    n = 0
+    while n + 1 < n_funcs:
+        g0, e1 = _scaled_step(n, table, e0)
+        g1, e2 = _scaled_step(n + 1, table, e1)
+        c0 = c[n]
+        c1 = c[n + 1]
+        for i in range(width):
+            yi = y[i]
+            p0 = p[i]
+            p1 = yi * p0 - g0 * pp[i]
+            zi = z[i]
+            q0 = q[i]
+            q1 = zi * q0 - g0 * qq[i]
+            d0 = e0 * c0[i]
+            d1 = e1 * c1[i]
+            value = acc[i] + p0 * d0
+            acc[i] = value + p1 * d1
+            value = acc2[i] + q0 * d0
+            acc2[i] = value + q1 * d1
+            pp[i] = p1
+            p[i] = yi * p1 - g1 * p0
+            qq[i] = q1
+            q[i] = zi * q1 - g1 * q0
+        e0 = e2
+        n += 2
+    if n < n_funcs:
+        c0 = c[n]
+        for i in range(width):
+            d0 = e0 * c0[i]
+            acc[i] += p[i] * d0
+            acc2[i] += q[i] * d0
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_tail_input(q, omq, u, width, table, out, tmp):
+    """out[n, i] += u[i] B_n(q[i]), B_n(q) = integral_q^1 p_n(z) dz, in closed form (no quadrature):
+
+        B_0 = 1 - q,   B_n = 2 q (1 - q) sqrt(2n+1) P_n'(2q - 1) / (n (n + 1))   (n >= 1),
+
+    from (1 - x^2) P_n' = n (n+1) (P_{n-1} - P_{n+1}) / (2n+1) and integral P_n = (P_{n+1} - P_{n-1}) / (2n+1):
+    the difference P_{n+1} - P_{n-1}, which cancels as q -> 1, is never formed. P_n' by
+    P'_{n+1} = P'_{n-1} + (2n+1) P_n (no cancellation at either end). ``omq`` is 1 - q as the lag
+    parameters give it (exact for small steps), so B keeps its relative accuracy for every q.
+    ``tmp``: five scratch rows.
+    """
+    n_funcs = out.shape[0]
+    x = tmp[0]
+    p = tmp[1]
+    pp = tmp[2]
+    d = tmp[3]
+    dp = tmp[4]
+    r0 = out[0]
+    for i in range(width):
+        x[i] = 2.0 * q[i] - 1.0
+        r0[i] += omq[i] * u[i]
+        p[i] = x[i]          # P_1
+        pp[i] = 1.0          # P_0
+        d[i] = 1.0           # P_1'
+        dp[i] = 0.0          # P_0'
+    for n in range(1, n_funcs):
+        coefficient = 2.0 * table[n, 0] / (n * (n + 1.0))
+        a = table[n, 1]
+        b = table[n, 2]
+        odd = 2.0 * n + 1.0
+        r = out[n]
+        for i in range(width):
+            pn = p[i]
+            dn = d[i]
+            r[i] += (q[i] * omq[i] * u[i]) * coefficient * dn
+            d[i] = dp[i] + odd * pn
+            dp[i] = dn
+            p[i] = a * x[i] * pn - b * pp[i]
+            pp[i] = pn
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _lag_block(q, omq, u, c, nxt, width, nodes, weights, sqrtw, V, table, work, row):
+    """nxt[:, i] = A(q_i) c[:, i] + B(q_i) u_i for the channels i < width of a block (the per-channel
+    kernel's step; c, nxt: (N, block), q, omq, u: (block,)): _lag_step with the channel index innermost,
+    g = V c for the whole block (_block_gemv), then the rows of A at the nodes q x_j, two nodes per pass
+    (_block_rows_add), and B in closed form (_block_tail_input). ``work``: at least M + 16 scratch rows of
+    the block's width (rows 0-3 a node pair's points and scales, 4-9 the recurrences', 16.. g);
+    ``row``: scratch of N entries.
+    """
+    n_funcs = c.shape[0]
+    n_nodes = nodes.shape[0]
+    t = work[0]
+    s = work[1]
+    t2 = work[2]
+    s2 = work[3]
+    tmp = work[4:10]
+    g = work[16:16 + n_nodes]
+    _block_gemv(V, c, g, width)
+    for n in range(n_funcs):
+        r = nxt[n]
+        for i in range(width):
+            r[i] = 0.0
+    for j in range(0, n_nodes, 2):
+        k = min(j + 1, n_nodes - 1)          # an odd last node pairs with itself at scale 0
+        x = nodes[j]
+        w = sqrtw[j]
+        x2 = nodes[k]
+        w2 = sqrtw[k] if k > j else 0.0
+        gj = g[j]
+        gk = g[k]
+        for i in range(width):
+            t[i] = q[i] * x
+            s[i] = q[i] * w * gj[i]
+            t2[i] = q[i] * x2
+            s2[i] = q[i] * w2 * gk[i]
+        _block_rows_add(t, s, t2, s2, width, table, nxt, tmp, row)
+    _block_tail_input(q, omq, u, width, table, nxt, tmp)
+
+
 def _node_values():
     """V[j, k] = sqrt(w_j) p_k(x_j) at the fixed quadrature nodes (computed once at import, in Python)."""
     V = np.zeros((M, NM), dtype=np.float64)
@@ -222,6 +503,31 @@ def _node_values():
 _V = _node_values()
 _V.flags.writeable = False
 
+
+from numba import get_num_threads, prange as _prange  # noqa: E402  (the per-step kernels run in parallel)
+
+# Few channels (H < VARIABLE_MIN_CHANNELS, or too few to pay for forming A_t) run one channel at a time,
+# in float64 (_steps_shared_columns: the factored tables per step; _steps_each_columns: the table-free
+# step, the CUDA threads' code). Many channels run in channel blocks with the channel index innermost (a
+# contiguous, vectorized loop), like the fixed-step scan, the blocks in parallel:
+# - one Delta per row, shared by the channels (_scan_shared_chunks): time is cut into chunks of up to
+#   TIME_CHUNK steps; for each chunk, every step's A_t = PA PY and B_t are formed once (in parallel over
+#   the steps), then each block of SHARED_BLOCK channels runs the chunk's steps (in parallel over
+#   the blocks), in u's dtype;
+# - one Delta per row and channel (_each_blocks): each block of up to EACH_BLOCK channels runs the
+#   table-free step of its lag form for all its channels at once (_lag_block), in float64.
+VARIABLE_MIN_CHANNELS = 8   # fewer channels run one channel at a time
+SHARED_BLOCK = 32   # channels per job of the shared-Delta kernel
+EACH_BLOCK = 64     # channels per job of the per-channel-Delta kernel, at most (_each_width)
+TIME_CHUNK = 256    # steps per chunk of the shared-Delta kernel, at most (_chunk_length)
+_NMC = -(-NM // 4) * 4      # NM rounded up to 4: A_t's columns (zero-padded) in groups of 4
+# A(Delta) is lower triangular for every Delta (a degree-graded basis under a dilation or a shift of
+# y = -log z): the kernels set its upper triangle to exactly 0 and skip it
+VARIABLE_LOWER = True
+_VARIABLE_LOWER = np.array([VARIABLE_LOWER], dtype=np.bool_)
+
+
+# ---------------------------------------------------------------------- few channels: one at a time
 
 @njit(cache=True)
 def _apply(PA, PY, Bv, c, u, g, nxt):
@@ -240,9 +546,10 @@ def _apply(PA, PY, Bv, c, u, g, nxt):
 
 
 @njit(cache=True)
-def _scan_steps_shared(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
+def _steps_shared_columns(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
     """Variable-step scan, one Delta per row shared by the channels: each block builds its tables once
-    per step and applies them to every channel.
+    per step and applies them to each channel in turn, float64 (the state is
+    rounded to u's dtype after each step).
 
     u (L, H), delta (L,), state (H, N) updated in place to the last state; out (L, H, N) gets every
     state when ``keep``. ``t0`` starts the clock of a time-varying warp (unused otherwise).
@@ -271,9 +578,9 @@ def _scan_steps_shared(u, delta, t0, nodes, weights, sqrtw, V, table, state, out
 
 
 @njit(cache=True)
-def _scan_steps_each(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
+def _steps_each_columns(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
     """Variable-step scan with one Delta per row and channel, delta (L, H), by the table-free step (the
-    CUDA threads' code): one job per channel; otherwise as _scan_steps_shared.
+    CUDA threads' code): one job per channel, float64; otherwise as _steps_shared_columns.
     """
     L, H = u.shape
     for job in range(R * H):
@@ -300,36 +607,294 @@ def _scan_steps_each(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, 
             state[h, offset + n] = c[n]
 
 
-def _run_steps(u, delta, c0, t0, keep):
-    """Checked inputs -> (states (L, H, N) or None, final state (H, N)), in u's dtype."""
+# ---------------------------------------------------------------------- many channels, one Delta per row
+
+@njit(fastmath={"contract"}, cache=True)
+def _chunk_tables(r, tt, d, clock, nodes, weights, sqrtw, V, table, lower, AT, BT):
+    """Block r's A_t, B_t for the step Delta = d (clock: the time before it) into row tt of the chunk's
+    buffers, in their dtype: AT[r, tt] = PA PY (summed in float64 from _lag_tables' factors; only n >= k
+    when ``lower``, the rest left 0) and BT[r, tt] = B.
+    """
+    PA = np.empty((NM, M), dtype=np.float64)
+    PY = V.copy()
+    Bv = np.empty(NM, dtype=np.float64)
+    row = np.empty(NM, dtype=np.float64)
+    a, b = _lag_parameters(d, clock)
+    _lag_tables(a, b, nodes, weights, sqrtw, table, PA, PY, Bv, row)
+    for n in range(NM):
+        BT[r, tt, n] = Bv[n]
+    row2 = np.empty(NM, dtype=np.float64)
+    whole = M - M % 4
+    for n in range(0, NM, 2):              # two rows per pass over PY (an odd last row pairs with itself)
+        n2 = min(n + 1, NM - 1)
+        stop = n2 + 1 if lower else NM
+        for k in range(stop):
+            row[k] = 0.0
+            row2[k] = 0.0
+        for j in range(0, whole, 4):
+            a0 = PA[n, j]
+            a1 = PA[n, j + 1]
+            a2 = PA[n, j + 2]
+            a3 = PA[n, j + 3]
+            b0 = PA[n2, j]
+            b1 = PA[n2, j + 1]
+            b2 = PA[n2, j + 2]
+            b3 = PA[n2, j + 3]
+            y0 = PY[j]
+            y1 = PY[j + 1]
+            y2 = PY[j + 2]
+            y3 = PY[j + 3]
+            for k in range(stop):
+                acc = row[k]
+                acc += a0 * y0[k]
+                acc += a1 * y1[k]
+                acc += a2 * y2[k]
+                acc += a3 * y3[k]
+                row[k] = acc
+                acc = row2[k]
+                acc += b0 * y0[k]
+                acc += b1 * y1[k]
+                acc += b2 * y2[k]
+                acc += b3 * y3[k]
+                row2[k] = acc
+        for j in range(whole, M):
+            a0 = PA[n, j]
+            b0 = PA[n2, j]
+            y0 = PY[j]
+            for k in range(stop):
+                row[k] += a0 * y0[k]
+                row2[k] += b0 * y0[k]
+        for k in range(n + 1 if lower else NM):
+            AT[r, tt, n, k] = row[k]
+        for k in range(stop):
+            AT[r, tt, n2, k] = row2[k]
+
+
+@njit(inline="always", fastmath={"contract"})
+def _chunk_apply(u, AT, BT, cs, out, keep, lower, r, h0, width, start, count):
+    """Steps start .. start + count - 1 of block r for the channels h0 .. h0 + width - 1 from the chunk's
+    tables, in the tables' dtype (u's); the state c[n, i] (channel i innermost, rows zero-padded to
+    _NMC) is read from cs and left there. Row n of the next state is B_n u_t + sum_k A[n, k] c[k, :] over
+    k <= n when ``lower`` else k < _NMC (A's columns are zero-padded), in groups of 4 columns, the terms
+    added in the order k = 0, 1, ... (as the fixed-step scan's _channel_block); ``lower`` is
+    VARIABLE_LOWER here, written into the loop. Inlined into _scan_shared_chunks, once with the
+    constant width SHARED_BLOCK (whole blocks: the fastest loops) and once for the last, narrower block.
+    """
+    offset = r * NM
+    c = np.zeros((_NMC, SHARED_BLOCK), dtype=BT.dtype)
+    nxt = np.zeros((_NMC, SHARED_BLOCK), dtype=BT.dtype)
+    for n in range(NM):
+        for i in range(width):
+            c[n, i] = cs[n, i]
+    for tt in range(count):
+        t = start + tt
+        A = AT[r, tt]
+        B = BT[r, tt]
+        for n in range(NM):
+            row = nxt[n]
+            bn = B[n]
+            for i in range(width):
+                row[i] = bn * u[t, h0 + i]
+            for k in range(0, n + 1, 4):
+                a0 = A[n, k]
+                a1 = A[n, k + 1]
+                a2 = A[n, k + 2]
+                a3 = A[n, k + 3]
+                x0 = c[k]
+                x1 = c[k + 1]
+                x2 = c[k + 2]
+                x3 = c[k + 3]
+                for i in range(width):
+                    acc = row[i]
+                    acc += a0 * x0[i]
+                    acc += a1 * x1[i]
+                    acc += a2 * x2[i]
+                    acc += a3 * x3[i]
+                    row[i] = acc
+        c, nxt = nxt, c  # swap the buffers: no copy
+        if keep:
+            for i in range(width):
+                for n in range(NM):
+                    out[t, h0 + i, offset + n] = c[n, i]
+    for n in range(NM):
+        for i in range(width):
+            cs[n, i] = c[n, i]
+
+
+@njit(parallel=True, fastmath={"contract"}, cache=True)
+def _scan_shared_chunks(u, delta, t0, nodes, weights, sqrtw, V, table, lower, AT, BT, cs, out, keep):
+    """Variable-step scan with one Delta per row shared by the channels, in chunks of BT.shape[1] steps:
+    the chunk's A_t, B_t (_chunk_tables, in parallel over steps), then its steps for each
+block of SHARED_BLOCK channels (_chunk_apply, in parallel over the blocks).
+
+    u (L, H), delta (L,); lower[r]: block r's A(Delta) lower triangular; AT (R, chunk, NM, _NMC) and BT
+    (R, chunk, NM): the chunk's tables, zero-filled, in u's dtype; cs[r * blocks + b] (_NMC,
+    SHARED_BLOCK): the state of block r's channels b SHARED_BLOCK ..., updated in place; out (L, H, N)
+    gets every state when ``keep``. ``t0`` starts the clock of a time-varying warp (unused otherwise).
+    """
+    L, H = u.shape
+    chunk = BT.shape[1]
+    blocks = -(-H // SHARED_BLOCK)
+    clocks = np.empty(L, dtype=np.float64)      # the clock before each step
+    clock = t0
+    for t in range(L):
+        clocks[t] = clock
+        clock += delta[t]
+    for start in range(0, L, chunk):
+        count = min(chunk, L - start)
+        for item in _prange(R * count):
+            r = item // count
+            tt = item - r * count
+            _chunk_tables(r, tt, delta[start + tt], clocks[start + tt], nodes, weights, sqrtw, V, table, lower[r],
+                          AT, BT)
+        for job in _prange(R * blocks):
+            r = job // blocks
+            h0 = (job - r * blocks) * SHARED_BLOCK
+            if h0 + SHARED_BLOCK <= H:
+                _chunk_apply(u, AT, BT, cs[job], out, keep, lower[r], r, h0, SHARED_BLOCK, start, count)
+            else:
+                _chunk_apply(u, AT, BT, cs[job], out, keep, lower[r], r, h0, H - h0, start, count)
+
+
+def _chunk_length(L, itemsize):
+    """Steps per chunk: TIME_CHUNK, fewer where the chunk's A_t would pass 2 MiB (at least 8), at most L."""
+    fit = (2 << 20) // (R * NM * _NMC * itemsize)
+    return max(1, min(L, TIME_CHUNK, max(8, fit)))
+
+
+def _scan_steps_shared(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
+    """Variable-step scan, one Delta per row shared by the channels.
+
+    u (L, H) C-contiguous, delta (L,) float64, state (H, N) in u's dtype holds c_{-1} and is updated in
+    place to the last state; out (L, H, N) gets every state when ``keep``. Forming A_t costs NM^2 M
+    multiply-adds per step; it pays when enough channels then apply it (NM^2 each, vectorized;
+    both halved for a lower triangular A) instead of the factored tables (2 NM M each, one channel at a
+    time): many channels run _scan_shared_chunks (A_t, B_t formed in float64, applied in u's dtype:
+    float32 input, float32 arithmetic, as the fixed-step scan), few _steps_shared_columns.
+    """
+    L, H = u.shape
+    share = 0.5 if _VARIABLE_LOWER.all() else 1.0
+    if H < VARIABLE_MIN_CHANNELS or NM * (M + H) * share > 4.0 * H * M:     # (a factor 2 for the vector loops)
+        _steps_shared_columns(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep)
+        return
+    dtype = u.dtype
+    chunk = _chunk_length(L, dtype.itemsize)
+    AT = np.zeros((R, chunk, NM, _NMC), dtype=dtype)
+    BT = np.zeros((R, chunk, NM), dtype=dtype)
+    blocks = -(-H // SHARED_BLOCK)
+    padded = np.zeros((blocks * SHARED_BLOCK, R, _NMC), dtype=dtype)      # [channel, block r, n]
+    padded[:H, :, :NM] = state.reshape(H, R, NM)
+    cs = np.ascontiguousarray(padded.reshape(blocks, SHARED_BLOCK, R, _NMC).transpose(2, 0, 3, 1))
+    _scan_shared_chunks(u, delta, float(t0), nodes, weights, sqrtw, V, table, _VARIABLE_LOWER, AT, BT,
+                        cs.reshape(R * blocks, _NMC, SHARED_BLOCK), out, keep)
+    state[...] = cs.transpose(1, 3, 0, 2).reshape(blocks * SHARED_BLOCK, R, _NMC)[:H, :, :NM].reshape(H, N)
+
+
+# ---------------------------------------------------------------------- many channels, one Delta per channel
+
+@njit(cache=True)
+def _each_block(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep, r, h0, width):
+    """Block r's c_t = A(Delta_t) c_{t-1} + B(Delta_t) u_t for the channels h0 .. h0 + width - 1, each with
+    its own Delta_t = delta[t, h] (and clock), by _lag_block: the states in c[n, i], channel i
+    innermost, in float64 (rounded to u's dtype on output only)."""
+    offset = r * NM
+    c = np.zeros((NM, EACH_BLOCK), dtype=np.float64)
+    nxt = np.zeros((NM, EACH_BLOCK), dtype=np.float64)
+    a = np.zeros(EACH_BLOCK, dtype=np.float64)
+    b = np.zeros(EACH_BLOCK, dtype=np.float64)
+    v = np.zeros(EACH_BLOCK, dtype=np.float64)
+    clock = np.full(EACH_BLOCK, t0)
+    work = np.zeros((M + 16, EACH_BLOCK), dtype=np.float64)
+    row = np.zeros(3 * NM + M, dtype=np.float64)
+    for i in range(width):
+        for n in range(NM):
+            c[n, i] = state[h0 + i, offset + n]
+    for t in range(u.shape[0]):
+        for i in range(width):
+            d = delta[t, h0 + i]
+            a[i], b[i] = _lag_parameters(d, clock[i])
+            clock[i] += d
+            v[i] = u[t, h0 + i]
+        _lag_block(a, b, v, c, nxt, width, nodes, weights, sqrtw, V, table, work, row)
+        c, nxt = nxt, c
+        if keep:
+            for i in range(width):
+                for n in range(NM):
+                    out[t, h0 + i, offset + n] = c[n, i]
+    for i in range(width):
+        for n in range(NM):
+            state[h0 + i, offset + n] = c[n, i]
+
+
+@njit(parallel=True, cache=True)
+def _each_blocks(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep, width):
+    """Variable-step scan with one Delta per row and channel, delta (L, H): _each_block per
+block of ``width`` channels, in parallel. Otherwise as _steps_each_columns."""
+    H = u.shape[1]
+    blocks = -(-H // width)
+    for job in _prange(R * blocks):
+        r = job // blocks
+        h0 = (job - r * blocks) * width
+        _each_block(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep, r, h0, min(width, H - h0))
+
+
+def _each_width(H):
+    """Channels per job of _each_blocks: the H channels spread over the threads, a multiple of 8
+    in [8, EACH_BLOCK] (wide blocks spread the per-pass costs of the vectorized loops over more channels)."""
+    spread = -(-H // max(1, get_num_threads() // R))
+    return max(8, min(EACH_BLOCK, -(-spread // 8) * 8))
+
+
+def _scan_steps_each(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
+    """Variable-step scan with one Delta per row and channel: _each_blocks for many channels, else
+    _steps_each_columns; arguments as _scan_steps_shared, delta (L, H); float64 arithmetic."""
+    if u.shape[1] < VARIABLE_MIN_CHANNELS:
+        _steps_each_columns(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep)
+    else:
+        _each_blocks(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep, _each_width(u.shape[1]))
+
+
+def _run_steps(u, delta, c0, t0, keep, out=None):
+    """Checked inputs -> (states (L, N) or (L, H, N), None unless ``keep``; last state (N,) or (H, N)), in
+    u's dtype. ``out``: a C-contiguous array of the states' shape and u's dtype to write them into (None:
+    a new one)."""
     u2, one_channel = _checks.signal(u)
     L, H = u2.shape
     steps, per_channel = _checks.steps(delta, L, H, one_channel)
     state = _checks.initial_state(c0, H, one_channel, u2.dtype)
-    out = np.empty((L, H, N) if keep else (0, H, N), dtype=u2.dtype)
+    result = None
+    states = np.empty((0, H, N), dtype=u2.dtype)
+    if keep:
+        result = _checks.output(out, (L, N) if one_channel else (L, H, N), u2.dtype)
+        _checks.check_no_overlap(result, (("u", u), ("delta", delta), ("c0", c0)))
+        states = result.reshape(L, H, N)
     kernel = _scan_steps_each if per_channel else _scan_steps_shared
-    kernel(u2, steps, float(t0), _NODES, _WEIGHTS, _SQRTW, _V, _TABLE, state, out, keep)
-    if one_channel:
-        return (out[:, 0, :] if keep else None), state[0]
-    return (out if keep else None), state
+    kernel(u2, steps, float(t0), _NODES, _WEIGHTS, _SQRTW, _V, _TABLE, state, states, keep)
+    return result, (state[0] if one_channel else state)
 
 
-def scan_variable(u, delta, c0=None):
+def scan_variable(u, delta, c0=None, out=None):
     """States of c_t = A(Delta_t) c_{t-1} + B(Delta_t) u_t with a per-step Delta_t (dilation lag).
 
     ``u``: (L,) or (L, H) float32/float64; ``delta``: (L,) shared by the channels, (L, H) per channel,
     or a scalar; every Delta > 0. ``c0``: (N,) or (H, N), zeros by default. Returns (L, N) or (L, H, N)
-    in u's dtype (the step arithmetic is float64; float32 states are rounded after each step).
+    in u's dtype; ``out``: an optional C-contiguous array of that shape and dtype to write them into (and
+    return). Each step's A(Delta_t), B(Delta_t) are evaluated in float64; one Delta per row for many
+    channels applies them in u's dtype (float32 input: float32 arithmetic, as :func:`scan`), every
+    other case steps in float64 (float32 states are rounded from it).
     A(Delta) is never formed from closed-form entries (polynomials in exp(-Delta) lose all digits in
     float64); each step evaluates the lag operator in its geometric form (64 Gauss nodes, exact for these integrands),
-    O(N M) per step.
+    O(N M) per channel and step. Many channels share the work: with one Delta per row, A_t is formed once
+    per step (O(N^2 M)) and applied to blocks of channels (O(N^2) per channel); with one Delta per
+    channel, blocks of channels run the quadrature together.
     """
-    states, _ = _run_steps(u, delta, c0, 0.0, True)
+    states, _ = _run_steps(u, delta, c0, 0.0, True, out)
     return states
 
 
 # ---------------------------------------------------------------------- fixed step
 
+import numba  # noqa: E402  (numba.get_num_threads: how many chunks a chunked scan may use)
 from numba import prange  # noqa: E402  (the parallel loop over channel blocks)
 
 _FIXED = {
@@ -362,13 +927,19 @@ def _padded(dtype):
 _PADDED = {dtype: _padded(dtype) for dtype in _FIXED}
 
 
+FINAL = 0
+STATES = 1
+READOUT = 2
+
+
+
 @njit(inline="always", fastmath={"contract"})
-def _column_scan(u, AT, B, low, state, out, keep, h, offset):
+def _column_scan(u, AT, B, low, state, out, CT, y, mode, h, offset):
     """c_t = A c_{t-1} + B u_t for channel h of one block, in column form (the kernel for few channels).
 
     The block's A (transposed: AT) and B are zero-padded to NP in the dtype of the arithmetic; its states
-    are state[h, offset + n] for n < NM (c_{-1}, updated in place to the last state) and, when ``keep``,
-    out[t, h, offset + n] (every state). For each group of 8 state entries c_k, nxt[n] += sum_k AT[k, n] c_k
+    are state[h, offset + n] for n < NM (c_{-1}, updated in place to the last state) and, by ``mode``,
+    out[t, h, offset + n] (every state) or y[t, h] = sum_n CT[offset + n, h] c_t[n] (the readout). For each group of 8 state entries c_k, nxt[n] += sum_k AT[k, n] c_k
     over the rows n >= k when ``low`` (A lower triangular) else all rows, a contiguous, vectorized pass;
     the terms of each row are added in the order k = 0, 1, ..., with one rounding per multiply-add (FMA).
     """
@@ -403,18 +974,23 @@ def _column_scan(u, AT, B, low, state, out, keep, h, offset):
                 acc += AT[k + 7, n] * c7
                 nxt[n] = acc
         c, nxt = nxt, c  # swap the buffers: no copy
-        if keep:
+        if mode == STATES:
             for n in range(NM):
                 out[t, h, offset + n] = c[n]
+        elif mode == READOUT:
+            acc = 0.0
+            for n in range(NM):
+                acc += CT[offset + n, h] * c[n]
+            y[t, h] = acc
     for n in range(NM):
         state[h, offset + n] = c[n]
 
 
 @njit(inline="always", fastmath={"contract"})
-def _channel_block(u, A, B, low, state, out, keep, offset, h0, width):
+def _channel_block(u, A, B, low, state, out, CT, y, mode, offset, h0, width):
     """c_t = A c_{t-1} + B u_t for channels h0 .. h0 + width - 1 of one block (width <= CHANNEL_BLOCK).
 
-    A and B padded to NP, the states at ``offset`` as in _column_scan. The channels' states live in
+    A and B padded to NP, the states at ``offset`` and ``mode`` as in _column_scan. The channels' states live in
     c[n, j] (channel j innermost); row n of the next state is B_n u_t + sum_k A[n, k] c[k, :] over
     k <= n when ``low`` else k < NC, in groups of 4 columns, the terms added in the order k = 0, 1, ...
     with one rounding per multiply-add (FMA), as in _column_scan.
@@ -422,6 +998,7 @@ def _channel_block(u, A, B, low, state, out, keep, offset, h0, width):
     L = u.shape[0]
     c = np.zeros((NP, CHANNEL_BLOCK), dtype=A.dtype)
     nxt = np.zeros((NP, CHANNEL_BLOCK), dtype=A.dtype)
+    yrow = np.zeros(CHANNEL_BLOCK, dtype=A.dtype)
     for j in range(width):
         for n in range(NM):
             c[n, j] = state[h0 + j, offset + n]
@@ -448,10 +1025,19 @@ def _channel_block(u, A, B, low, state, out, keep, offset, h0, width):
                     acc += a3 * c3[j]
                     row[j] = acc
         c, nxt = nxt, c
-        if keep:
+        if mode == STATES:
             for j in range(width):
                 for n in range(NM):
                     out[t, h0 + j, offset + n] = c[n, j]
+        elif mode == READOUT:
+            for j in range(width):
+                yrow[j] = 0.0
+            for n in range(NM):
+                cn = c[n]
+                for j in range(width):
+                    yrow[j] += CT[offset + n, h0 + j] * cn[j]
+            for j in range(width):
+                y[t, h0 + j] = yrow[j]
     for j in range(width):
         for n in range(NM):
             state[h0 + j, offset + n] = c[n, j]
@@ -473,19 +1059,47 @@ def _block_powers(A, B, out, offset):
             out[k, offset + n] = acc
 
 
+@njit(inline="always")
+def _column_carry(AT, low, x, nxt, out, CT, y, mode, h, offset, start, stop):
+    """Adds the part of the states of channel h at rows start .. stop - 1 that comes from the state x
+    before row ``start`` (the carry of a chunked scan): x <- A x at each row, out[t, h, offset + n] += x_n
+    (mode STATES) or y[t, h] += sum_n CT[offset + n, h] x_n (mode READOUT).
+
+    x and nxt are float64 work arrays of length NP (x holds the carry, zero-padded); AT the block's A
+    transposed in float64, so the carry is propagated in float64 whatever the dtype of the scan.
+    """
+    for t in range(start, stop):
+        for n in range(NP):
+            nxt[n] = 0.0
+        for k in range(NM):
+            xk = x[k]
+            for n in range(k if low else 0, NP):
+                nxt[n] += AT[k, n] * xk
+        for n in range(NP):
+            x[n] = nxt[n]
+        if mode == STATES:
+            for n in range(NM):
+                out[t, h, offset + n] += x[n]
+        else:
+            acc = 0.0
+            for n in range(NM):
+                acc += CT[offset + n, h] * x[n]
+            y[t, h] += acc
+
 @njit(fastmath={"contract"}, cache=True)
-def _scan_columns(u, AT, B, state, out, keep):
+def _scan_columns(u, AT, B, state, out, CT, y, mode):
     """c_t = A c_{t-1} + B u_t one channel at a time, on one thread (the kernel for small H): _column_scan.
 
     u (L, H); AT, B padded to NP in the dtype of the arithmetic; state (H, N) holds c_{-1} and is
-    updated in place to the last state; out (L, H, N) gets every state when ``keep``.
+    updated in place to the last state; by ``mode`` (FINAL, STATES, READOUT) out (L, H, N) gets every
+    state or y (L, H) the readout sum_n C[h, n] c_t[n] (CT = C transposed, (N, H)).
     """
     for h in range(u.shape[1]):
-        _column_scan(u, AT, B, LOWER, state, out, keep, h, 0)
+        _column_scan(u, AT, B, LOWER, state, out, CT, y, mode, h, 0)
 
 
 @njit(parallel=True, fastmath={"contract"}, cache=True)
-def _scan_blocks(u, A, B, state, out, keep):
+def _scan_blocks(u, A, B, state, out, CT, y, mode):
     """c_t = A c_{t-1} + B u_t for many channels: _channel_block per block of CHANNEL_BLOCK channels, in parallel.
 
     Arguments as _scan_columns, with A (not transposed) padded to NP. Full blocks run with the
@@ -496,23 +1110,152 @@ def _scan_blocks(u, A, B, state, out, keep):
     full = H // CHANNEL_BLOCK
     for b in prange(full + 1):
         if b < full:
-            _channel_block(u, A, B, LOWER, state, out, keep, 0, b * CHANNEL_BLOCK, CHANNEL_BLOCK)
+            _channel_block(u, A, B, LOWER, state, out, CT, y, mode, 0, b * CHANNEL_BLOCK, CHANNEL_BLOCK)
         elif H > full * CHANNEL_BLOCK:
-            _channel_block(u, A, B, LOWER, state, out, keep, 0, full * CHANNEL_BLOCK, H - full * CHANNEL_BLOCK)
+            _channel_block(u, A, B, LOWER, state, out, CT, y, mode, 0, full * CHANNEL_BLOCK,
+                           H - full * CHANNEL_BLOCK)
 
 
-def _scan_fixed(u, state, out, keep):
+@njit(parallel=True, fastmath={"contract"}, cache=True)
+def _scan_chunked(u, AT, B, state, out, CT, y, mode, T, AT64, power):
+    """The scan of _scan_columns cut into chunks of T rows that run in parallel (for few channels, long L).
+
+    The rows split into P = ceil(L / T) chunks, chunk 0 of L - (P - 1) T rows and the others of T.
+    1. Every (chunk, channel) scans its rows from a zero state (chunk 0 from c_{-1}), in parallel:
+       its local states or readouts, and its local last state e_i.
+    2. Per channel, in order: the true last state of chunk i is s_i = A^T s_{i-1} + e_i (``power`` =
+       A^T, float64), s_0 = e_0; s_{P-1} is the last state.
+    3. (STATES, READOUT) every chunk i >= 1 adds A^{k+1} s_{i-1} to its k-th local state, or
+       C A^{k+1} s_{i-1} to its readout, in parallel (_column_carry, float64).
+    By linearity the result is the sequential scan's, up to rounding; the work is about twice a
+    sequential scan's for STATES and READOUT, and one scan plus P matrix-vector products for FINAL.
+    """
+    L, H = u.shape
+    P = (L + T - 1) // T
+    first = L - (P - 1) * T
+    ends = np.zeros((P, H, N), dtype=state.dtype)
+    for h in range(H):
+        for n in range(N):
+            ends[0, h, n] = state[h, n]
+    for job in prange(P * H):
+        i = job // H
+        h = job - i * H
+        start = 0 if i == 0 else first + (i - 1) * T
+        stop = first + i * T
+        _column_scan(u[start:stop], AT, B, LOWER, ends[i], out[start:stop], CT, y[start:stop], mode, h, 0)
+    carries = np.zeros((P + 1, H, NP))  # carries[i] = s_{i-1}, the state before chunk i (float64)
+    for h in prange(H):
+        for n in range(N):
+            carries[1, h, n] = ends[0, h, n]
+        for i in range(1, P):
+            for n in range(N):
+                acc = float(ends[i, h, n])
+                for k in range(N):
+                    acc += power[n, k] * carries[i, h, k]
+                carries[i + 1, h, n] = acc
+        for n in range(N):
+            state[h, n] = carries[P, h, n]
+    if mode != FINAL:
+        for job in prange((P - 1) * H):
+            i = 1 + job // H
+            h = job - (i - 1) * H
+            start = first + (i - 1) * T
+            x = carries[i, h].copy()
+            nxt = np.empty(NP)
+            _column_carry(AT64, LOWER, x, nxt, out, CT, y, mode, h, 0, start, start + T)
+
+
+# chunked scans (_scan_chunked) run when each channel gets at least four threads and the rows are long:
+# states and readouts do about twice the work of a sequential scan (their carries), and on a machine
+# shared with other processes a parallel region over two threads can wait for a busy core far longer
+# than the work it saves (seen: 30 ms instead of 2 ms for the last state of L = 1e4 on 2 cores); A^T is
+# formed once per chunk length T (float64, by squaring) and kept
+CHUNK_MIN_ROWS = 2048
+_POWERS = {}
+
+
+def _power(T):
+    """A^T in float64 (numpy.linalg.matrix_power of the float64 A), computed once per T."""
+    power = _POWERS.get(T)
+    if power is None:
+        if len(_POWERS) >= 16:
+            _POWERS.clear()
+        power = np.array(np.linalg.matrix_power(_FIXED[np.dtype(np.float64)][0], T), order="C")  # a writeable copy
+        _POWERS[T] = power
+    return power
+
+
+def _chunk_rows(L, H, mode, threads=None):
+    """The chunk length T of a chunked scan of L rows and H channels, or 0 for the sequential kernels."""
+    threads = numba.get_num_threads() if threads is None else threads
+    per_channel = threads // max(H, 1)
+    if L < CHUNK_MIN_ROWS or per_channel < 4:
+        return 0
+    T = -(-L // per_channel)
+    # forming A^T costs about 2 log2(T) N^3 multiply-adds: worth it when cached or small against the scan
+    if T not in _POWERS and 8 * N * max(T.bit_length(), 1) > L:
+        return 0
+    return T
+
+
+# the last state of many channels by one matrix product (_final_by_kernel), for L * N up to this many
+# entries of the kernel (kept for the last few lengths)
+FINAL_KERNEL_MAX_ENTRIES = 1 << 22
+_REVERSED_KERNELS = {}
+
+
+def _reversed_kernel(L, dtype):
+    """K[j] = A^{L-1-j} B for j < L (the kernel's rows in reverse), in ``dtype``, kept for the last 4 (L, dtype)."""
+    key = (L, np.dtype(dtype))
+    K = _REVERSED_KERNELS.get(key)
+    if K is None:
+        if len(_REVERSED_KERNELS) >= 4:
+            _REVERSED_KERNELS.pop(next(iter(_REVERSED_KERNELS)))
+        A, B = _FIXED[np.dtype(dtype)]
+        rows = np.empty((L, N), dtype=dtype)
+        _kernel_rows(A, B, rows)
+        K = np.ascontiguousarray(rows[::-1])
+        _REVERSED_KERNELS[key] = K
+    return K
+
+
+def _final_by_kernel(u, state):
+    """The last state of c_t = A c_{t-1} + B u_t without the recurrence, for many channels at once:
+
+        c_{L-1} = A^L c_{-1} + sum_{k < L} A^k B u_{L-1-k} = A^L c_{-1} + (u^T K)^T,  K[j] = A^{L-1-j} B,
+
+    one (H, L) x (L, N) matrix product in u's dtype (numpy, BLAS) with the kernel rows of :func:`kernel`
+    (O(L N^2) once per L, kept), instead of O(L H N^2) for the scan; A^L (float64, kept per L) only
+    when c_{-1} is not zero. state (H, N) holds c_{-1} and is overwritten with the last state.
+    """
+    L = u.shape[0]
+    last = u.T @ _reversed_kernel(L, u.dtype)
+    if state.any():
+        last += (state.astype(np.float64) @ _power(L).T).astype(u.dtype)
+    state[...] = last
+
+
+def _scan_fixed(u, state, out, CT, y, mode, T=None):
     """c_t = A c_{t-1} + B u_t per channel in u's dtype (float32 input: float32 arithmetic).
 
-    u (L, H) C-contiguous; state (H, N) holds c_{-1} and is updated in place to the last state; out
-    (L, H, N) gets every state when ``keep``. Few channels run one channel per thread
-    (_scan_columns), many run in channel blocks (_scan_blocks).
+    u (L, H) C-contiguous; state (H, N) holds c_{-1} and is updated in place to the last state; by
+    ``mode``, out (L, H, N) gets every state or y (L, H) the readout C c_t (CT = C transposed). Few
+    channels run one channel per thread (_scan_columns) or, for long L, in parallel chunks
+    (_scan_chunked, chunk length T: chosen by _chunk_rows when None, 0 for none); many channels run in
+    channel blocks (_scan_blocks), except the last state alone, which is one matrix product with the
+    kernel (_final_by_kernel) when T is None.
     """
     A, AT, B = _PADDED[u.dtype]
-    if u.shape[1] < 8:
-        _scan_columns(u, AT, B, state, out, keep)
+    L, H = u.shape
+    chunk = _chunk_rows(L, H, mode) if T is None and H < 8 else T
+    if mode == FINAL and T is None and H >= 8 and 0 < L * N <= FINAL_KERNEL_MAX_ENTRIES:
+        _final_by_kernel(u, state)
+    elif chunk and chunk < L:
+        _scan_chunked(u, AT, B, state, out, CT, y, mode, chunk, _PADDED[np.dtype(np.float64)][1], _power(chunk))
+    elif H < 8:
+        _scan_columns(u, AT, B, state, out, CT, y, mode)
     else:
-        _scan_blocks(u, A, B, state, out, keep)
+        _scan_blocks(u, A, B, state, out, CT, y, mode)
 
 
 @njit(cache=True)
@@ -529,31 +1272,75 @@ def step(c, u):
     return out[0] if one_channel else out
 
 
-def _run_fixed(u, c0, keep):
+def _run_fixed(u, c0, mode, out=None, C=None, D=None, T=None):
+    """Checked inputs -> (states, readouts, last state) of c_t = A c_{t-1} + B u_t, in u's dtype.
+
+    ``mode`` FINAL: only the last state ((N,) or (H, N)), written into ``out`` if given; STATES: every
+    state ((L, N) or (L, H, N)) into ``out``; READOUT: y_t = C c_t + D u_t ((L,) or (L, H)) into ``out``.
+    ``T``: the chunk length of a chunked scan (None: chosen by _scan_fixed).
+    """
     u2, one_channel = _checks.signal(u)
     L, H = u2.shape
-    state = _checks.initial_state(c0, H, one_channel, u2.dtype)
-    out = np.empty((L, H, N) if keep else (0, H, N), dtype=u2.dtype)
-    _scan_fixed(u2, state, out, keep)
-    if one_channel:
-        return (out[:, 0, :] if keep else None), state[0]
-    return (out if keep else None), state
+    dtype = u2.dtype
+    state = _checks.initial_state(c0, H, one_channel, dtype)
+    states = np.empty((0, H, N), dtype=dtype)
+    CT = np.empty((N, 0), dtype=dtype)
+    y = np.empty((0, H), dtype=dtype)
+    result = None
+    if mode == STATES:
+        result = _checks.output(out, (L, N) if one_channel else (L, H, N), dtype)
+        states = result.reshape(L, H, N)
+    elif mode == READOUT:
+        CT, Dv = _checks.readout(C, D, H, one_channel, dtype)
+        result = _checks.output(out, (L,) if one_channel else (L, H), dtype)
+        y = result.reshape(L, H)
+    if result is not None:
+        _checks.check_no_overlap(result, (("u", u), ("c0", c0), ("C", C), ("D", D)))
+    _scan_fixed(u2, state, states, CT, y, mode, T)
+    if mode == READOUT and D is not None:
+        y += Dv * u2
+    last = state[0] if one_channel else state
+    if mode == FINAL and out is not None:
+        target = _checks.output(out, last.shape, dtype)
+        _checks.check_no_overlap(target, (("u", u), ("c0", c0)))
+        target[...] = last
+        last = target
+    return result, last
 
 
-def scan(u, c0=None):
+def scan(u, c0=None, out=None):
     """States of c_t = A c_{t-1} + B u_t (fixed Delta = DELTA), c_{-1} = c0 (zeros by default).
 
     ``u``: (L,) or (L, H), float32 or float64 (the arithmetic follows u: A and B are cast to float32
     for float32 input). ``c0``: (N,) or (H, N). Returns (L, N) or (L, H, N).
+    ``out``: an optional C-contiguous array of that shape and u's dtype to write the states into (and
+    return), so a caller can reuse its buffers.
     """
-    states, _ = _run_fixed(u, c0, True)
+    states, _ = _run_fixed(u, c0, STATES, out)
     return states
 
 
-def scan_final(u, c0=None):
-    """The last state of :func:`scan` only ((N,) or (H, N)), without storing the others."""
-    _, final = _run_fixed(u, c0, False)
+def scan_final(u, c0=None, out=None):
+    """The last state of :func:`scan` only ((N,) or (H, N)), without storing the others; ``out``: an
+    optional array of that shape and u's dtype to write it into.
+    With many channels it is one matrix product, c_{L-1} = A^L c0 + sum_k A^k B u_{L-1-k}, with the
+    rows of :func:`kernel` (formed once per L and kept), instead of the recurrence: O(L H N) rather
+    than O(L H N^2), the same sum up to rounding. Few channels of a long signal run in parallel
+    chunks.    """
+    _, final = _run_fixed(u, c0, FINAL, out)
     return final
+
+
+def scan_readout(u, C, D=None, c0=None, out=None, return_last_state=False):
+    """The readout y_t = C c_t + D u_t of :func:`scan`, fused: (L,) or (L, H), without storing the states.
+
+    ``C``: (N,) shared by the channels or (H, N), one row per channel (y_t[h] = sum_n C[h, n] c_t[h, n]
+    + D[h] u_t[h]); ``D``: None (no skip term), a scalar or (H,); ``c0`` as in :func:`scan`; ``out``: an
+    optional C-contiguous array of the result's shape and u's dtype. The sums run in u's dtype, in
+    the order n = 0, 1, ..., N - 1, then + D u_t. With ``return_last_state``, returns (y, last state).
+    """
+    y, final = _run_fixed(u, c0, READOUT, out, C, D)
+    return (y, final) if return_last_state else y
 
 
 def kernel(L, dtype=np.float64):
@@ -594,6 +1381,7 @@ def conv(u, c0=None):
             out[:, h, :] = np.ldexp(np.fft.irfft(U[:, h, None] * K, n=n_fft, axis=0)[:L], shift[h])
         if state is not None:
             free = np.empty((L, H, N), dtype=dtype)
-            _scan_fixed(np.zeros((L, H), dtype=dtype), state, free, True)
+            _scan_fixed(np.zeros((L, H), dtype=dtype), state, free, np.empty((N, 0), dtype=dtype),
+                        np.empty((0, H), dtype=dtype), STATES)
             out += free
     return out[:, 0, :] if one_channel else out

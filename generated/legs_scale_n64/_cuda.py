@@ -160,6 +160,22 @@ def scan_final_cuda(u, c0=None, t0=0.0):
     return _run_steps_cuda(u, 1.0, c0, _checks.start_time(t0), False)
 
 
+def scan_readout_cuda(u, C, D=None, c0=None, return_last_state=False, t0=0.0):
+    """:func:`scan_readout` with the states from :func:`scan_cuda` (a time-varying warp has no fused
+    fixed-step kernel): y_t = C c_t + D u_t as a host array (L,) or (L, H)."""
+    states = scan_cuda(u, c0, t0)
+    one_channel = states.ndim == 2
+    L = states.shape[0]
+    H = 1 if one_channel else states.shape[1]
+    states = states.reshape(L, H, N)
+    CT, Dv = _checks.readout(C, D, H, one_channel, states.dtype)
+    u_host = u.copy_to_host() if hasattr(u, "copy_to_host") else np.asarray(u)
+    y = np.einsum("lhn,nh->lh", states, CT) + Dv * u_host.reshape(L, H).astype(states.dtype)
+    y = y[:, 0] if one_channel else y
+    last = states[-1, 0] if one_channel else states[-1]
+    return (y, last) if return_last_state else y
+
+
 # ---------------------------------------------------------------------- per-step lag (Delta_t)
 
 def _scan_steps_kernel(u, delta, per_channel, t0, nodes, weights, sqrtw, V, table, c0, out,

@@ -37,16 +37,107 @@ Usage::
 
 Arrays: u is (L,) or (L, H) (time along axis 0, H independent channels), float32 or float64; states
 come back as (L, N) or (L, H, N) in u's dtype. The CPU kernels are Numba functions compiled at first
-use and cached beside this package; they step each member's block on its own (cost sum_r N_r^2 per
-step, not N^2), members in parallel. The *_cuda functions run numba.cuda kernels (one thread per
-member and channel), importing numba.cuda only when called.
+use and cached beside this package (``warm()`` compiles them all at once for this machine;
+``symderive export`` runs it unless ``--no-warm``); they step each member's block on its own (cost
+sum_r N_r^2 per step, not N^2), members in parallel. The *_cuda functions run numba.cuda kernels (one
+thread per member and channel), importing numba.cuda only when called.
 """
 
 from ._data import A, B, BLOCKS, B_BLOCKS, DELTA, KINDS, MEMBERS, METADATA, N, OFFSETS, R, RATES, SIZES, WINDOWS
-from ._cpu import conv, history, kernel, reconstruct, scan, scan_final, scan_variable, step
-from ._cuda import scan_cuda, scan_final_cuda, scan_variable_cuda
+from ._cpu import conv, history, kernel, reconstruct, scan, scan_final, scan_readout, scan_variable, step
+from ._cuda import scan_cuda, scan_final_cuda, scan_readout_cuda, scan_variable_cuda
 
 __all__ = ["A", "B", "N", "R", "DELTA", "METADATA", "MEMBERS", "SIZES", "OFFSETS", "RATES", "WINDOWS", "KINDS",
-           "BLOCKS", "B_BLOCKS", "step", "scan", "scan_final", "scan_variable", "reconstruct", "history",
+           "BLOCKS", "B_BLOCKS", "step", "scan", "scan_final", "scan_readout", "scan_variable", "reconstruct",
+           "history",
            "kernel", "conv",
-           "scan_cuda", "scan_final_cuda", "scan_variable_cuda"]
+           "scan_cuda", "scan_final_cuda", "scan_readout_cuda", "scan_variable_cuda", "warm"]
+
+
+def warm(dtypes=("float64", "float32"), channels=(1, 40)):
+    """Compile every CPU kernel of this package for this machine and write it to Numba's on-disk cache.
+
+    Calls each CPU entry point the package has (scan, scan_final, scan_readout, scan_variable with a
+    shared (L,) and a per-channel (L, H) Delta, step, kernel, conv, reconstruct, history) once with tiny
+    inputs, for every dtype in ``dtypes`` and every channel count in ``channels`` (one channel and many
+    channels run different kernels), so that every Numba specialization is compiled and stored in the
+    ``__pycache__`` folders beside these files: a later process loads them (well under a second in all)
+    instead of compiling them (10 s or more). ``symderive export`` runs it in a child process after
+    writing the package (``--no-warm`` skips it). The *_cuda functions are never called. Returns the names
+    of the entry points called.
+
+    Numba keys its cache on the CPU model and on each source file (its contents from Numba 0.68, its
+    modification time and size before: copy with ``cp -a``), and reads it only where this user may write
+    the package folder; on another CPU, after an edit or a Numba upgrade, the kernels compile again at
+    first use: call ``warm()`` there to do it at once.
+    """
+    import inspect
+
+    import numpy as _numpy
+
+    from . import _checks, _cpu
+
+    namespace = globals()
+    called = []
+
+    def call(name, *args, **kwargs):
+        function = namespace.get(name) or getattr(_cpu, name, None)
+        if function is None:
+            return None
+        try:
+            result = function(*args, **kwargs)
+        except NotImplementedError:        # e.g. scan_variable of a model without a per-step form
+            return None
+        if name not in called:
+            called.append(name)
+        return result
+
+    def parameters(name):
+        function = namespace.get(name) or getattr(_cpu, name, None)
+        return inspect.signature(function).parameters if function is not None else {}
+
+    # a per-step Delta the package accepts: DELTA (1, the clock's unit, for a time-varying warp), within the
+    # verified [DELTA_MIN, DELTA_MAX]
+    size = float(DELTA) if DELTA is not None else 1.0
+    size = min(max(size, float(getattr(_checks, "DELTA_MIN", 0.0))),
+               float(getattr(_checks, "DELTA_MAX", _numpy.inf)))
+    time_varying = bool(METADATA.get("time_varying"))
+    L = 4
+    for dtype in dtypes:
+        dtype = _numpy.dtype(dtype)
+        for H in channels:
+            H = int(H)
+            shape = (L,) if H == 1 else (L, H)
+            u = _numpy.linspace(-1.0, 1.0, L * H).reshape(shape).astype(dtype)
+            c = _numpy.zeros(shape[1:] + (N,), dtype=dtype)
+            for name in ("scan", "scan_final"):
+                result = call(name, u)
+                if result is not None and "out" in parameters(name):
+                    call(name, u, out=_numpy.empty_like(result))
+            if parameters("scan_readout"):        # (u, C, D=None, ...): C (H, N), D (H,)
+                u2 = u.reshape(L, H)
+                C = _numpy.ones((H, N), dtype=dtype)
+                call("scan_readout", u2, C)
+                if "D" in parameters("scan_readout"):
+                    call("scan_readout", u2, C, D=_numpy.ones(H, dtype=dtype))
+            run_fixed = getattr(_cpu, "_run_fixed", None)
+            if H == 1 and run_fixed is not None and "T" in inspect.signature(run_fixed).parameters:
+                # the chunked scan: scan picks it by itself only for long L and enough threads per channel
+                # (machine-dependent), so it is forced here with a chunk length T < L
+                for mode in ("FINAL", "STATES", "READOUT"):
+                    if hasattr(_cpu, mode):
+                        C = {"C": _numpy.ones(N, dtype=dtype)} if mode == "READOUT" else {}
+                        run_fixed(u, None, getattr(_cpu, mode), T=2, **C)
+            call("scan_variable", u, _numpy.full(L, size))
+            if H > 1:
+                call("scan_variable", u, _numpy.full((L, H), size))
+            call("conv", u, c)              # with c0: the FFT route and the free response's scan
+            if time_varying:
+                call("step", c, u[0], 0.0)
+            else:
+                call("step", c, u[0])
+        call("kernel", L, dtype)
+        states = _numpy.full((2, N), 0.5, dtype=dtype)
+        call("reconstruct", states, _numpy.linspace(0.25, 1.0, 3))
+        call("history", states, _numpy.linspace(0.0, 1.0, 3) * size)
+    return called

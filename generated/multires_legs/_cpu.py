@@ -20,6 +20,7 @@ from numba import njit, prange
 from . import _checks, _data
 from ._basis import _basis_matrix, _basis_row
 from ._lag_dilation import _lag_step as _dilation_step, _lag_tables as _dilation_tables
+from ._lag_dilation import _lag_block as _dilation_block
 
 N = 64    # states in all
 R = 4     # members
@@ -135,13 +136,19 @@ def _padded(dtype):
 _PADDED = {np.dtype(np.float64): _padded(np.float64), np.dtype(np.float32): _padded(np.float32)}
 
 
+FINAL = 0
+STATES = 1
+READOUT = 2
+
+
+
 @njit(inline="always", fastmath={"contract"})
-def _column_scan(u, AT, B, low, state, out, keep, h, offset):
+def _column_scan(u, AT, B, low, state, out, CT, y, mode, h, offset):
     """c_t = A c_{t-1} + B u_t for channel h of one block, in column form (the kernel for few channels).
 
     The block's A (transposed: AT) and B are zero-padded to NP in the dtype of the arithmetic; its states
-    are state[h, offset + n] for n < NM (c_{-1}, updated in place to the last state) and, when ``keep``,
-    out[t, h, offset + n] (every state). For each group of 8 state entries c_k, nxt[n] += sum_k AT[k, n] c_k
+    are state[h, offset + n] for n < NM (c_{-1}, updated in place to the last state) and, by ``mode``,
+    out[t, h, offset + n] (every state) or y[t, h] = sum_n CT[offset + n, h] c_t[n] (the readout). For each group of 8 state entries c_k, nxt[n] += sum_k AT[k, n] c_k
     over the rows n >= k when ``low`` (A lower triangular) else all rows, a contiguous, vectorized pass;
     the terms of each row are added in the order k = 0, 1, ..., with one rounding per multiply-add (FMA).
     """
@@ -176,18 +183,23 @@ def _column_scan(u, AT, B, low, state, out, keep, h, offset):
                 acc += AT[k + 7, n] * c7
                 nxt[n] = acc
         c, nxt = nxt, c  # swap the buffers: no copy
-        if keep:
+        if mode == STATES:
             for n in range(NM):
                 out[t, h, offset + n] = c[n]
+        elif mode == READOUT:
+            acc = 0.0
+            for n in range(NM):
+                acc += CT[offset + n, h] * c[n]
+            y[t, h] = acc
     for n in range(NM):
         state[h, offset + n] = c[n]
 
 
 @njit(inline="always", fastmath={"contract"})
-def _channel_block(u, A, B, low, state, out, keep, offset, h0, width):
+def _channel_block(u, A, B, low, state, out, CT, y, mode, offset, h0, width):
     """c_t = A c_{t-1} + B u_t for channels h0 .. h0 + width - 1 of one block (width <= CHANNEL_BLOCK).
 
-    A and B padded to NP, the states at ``offset`` as in _column_scan. The channels' states live in
+    A and B padded to NP, the states at ``offset`` and ``mode`` as in _column_scan. The channels' states live in
     c[n, j] (channel j innermost); row n of the next state is B_n u_t + sum_k A[n, k] c[k, :] over
     k <= n when ``low`` else k < NC, in groups of 4 columns, the terms added in the order k = 0, 1, ...
     with one rounding per multiply-add (FMA), as in _column_scan.
@@ -195,6 +207,7 @@ def _channel_block(u, A, B, low, state, out, keep, offset, h0, width):
     L = u.shape[0]
     c = np.zeros((NP, CHANNEL_BLOCK), dtype=A.dtype)
     nxt = np.zeros((NP, CHANNEL_BLOCK), dtype=A.dtype)
+    yrow = np.zeros(CHANNEL_BLOCK, dtype=A.dtype)
     for j in range(width):
         for n in range(NM):
             c[n, j] = state[h0 + j, offset + n]
@@ -221,10 +234,19 @@ def _channel_block(u, A, B, low, state, out, keep, offset, h0, width):
                     acc += a3 * c3[j]
                     row[j] = acc
         c, nxt = nxt, c
-        if keep:
+        if mode == STATES:
             for j in range(width):
                 for n in range(NM):
                     out[t, h0 + j, offset + n] = c[n, j]
+        elif mode == READOUT:
+            for j in range(width):
+                yrow[j] = 0.0
+            for n in range(NM):
+                cn = c[n]
+                for j in range(width):
+                    yrow[j] += CT[offset + n, h0 + j] * cn[j]
+            for j in range(width):
+                y[t, h0 + j] = yrow[j]
     for j in range(width):
         for n in range(NM):
             state[h0 + j, offset + n] = c[n, j]
@@ -246,23 +268,51 @@ def _block_powers(A, B, out, offset):
             out[k, offset + n] = acc
 
 
+@njit(inline="always")
+def _column_carry(AT, low, x, nxt, out, CT, y, mode, h, offset, start, stop):
+    """Adds the part of the states of channel h at rows start .. stop - 1 that comes from the state x
+    before row ``start`` (the carry of a chunked scan): x <- A x at each row, out[t, h, offset + n] += x_n
+    (mode STATES) or y[t, h] += sum_n CT[offset + n, h] x_n (mode READOUT).
+
+    x and nxt are float64 work arrays of length NP (x holds the carry, zero-padded); AT the block's A
+    transposed in float64, so the carry is propagated in float64 whatever the dtype of the scan.
+    """
+    for t in range(start, stop):
+        for n in range(NP):
+            nxt[n] = 0.0
+        for k in range(NM):
+            xk = x[k]
+            for n in range(k if low else 0, NP):
+                nxt[n] += AT[k, n] * xk
+        for n in range(NP):
+            x[n] = nxt[n]
+        if mode == STATES:
+            for n in range(NM):
+                out[t, h, offset + n] += x[n]
+        else:
+            acc = 0.0
+            for n in range(NM):
+                acc += CT[offset + n, h] * x[n]
+            y[t, h] += acc
+
 @njit(parallel=True, fastmath={"contract"}, cache=True)
-def _scan_columns(u, AT, B, lower, state, out, keep):
+def _scan_columns(u, AT, B, lower, state, out, CT, yR, mode):
     """c_t = A c_{t-1} + B u_t for few channels: _column_scan per (member, channel), the jobs in parallel.
 
     u (L, H); AT, B the padded blocks (R, NP, NP), (R, NP) in the dtype of the arithmetic, lower[r]
     member r's block lower triangular; state (H, N) holds c_{-1} and is updated in place to the last
-    state; out (L, H, N) gets every state when ``keep``.
+    state; by ``mode`` (FINAL, STATES, READOUT) out (L, H, N) gets every state or yR[r] (L, H) member
+    r's part of the readout C c_t (CT = C transposed, (N, H)).
     """
     H = u.shape[1]
     for job in prange(R * H):
         r = job // H
         h = job - r * H
-        _column_scan(u, AT[r], B[r], lower[r], state, out, keep, h, r * NM)
+        _column_scan(u, AT[r], B[r], lower[r], state, out, CT, yR[r], mode, h, r * NM)
 
 
 @njit(parallel=True, fastmath={"contract"}, cache=True)
-def _scan_blocks(u, A, B, lower, state, out, keep):
+def _scan_blocks(u, A, B, lower, state, out, CT, yR, mode):
     """c_t = A c_{t-1} + B u_t for many channels: _channel_block per (member, block of CHANNEL_BLOCK
     channels), the jobs in parallel.
 
@@ -277,24 +327,31 @@ def _scan_blocks(u, A, B, lower, state, out, keep):
         r = job // per_member
         b = job - r * per_member
         if b < full:
-            _channel_block(u, A[r], B[r], lower[r], state, out, keep, r * NM, b * CHANNEL_BLOCK, CHANNEL_BLOCK)
+            _channel_block(u, A[r], B[r], lower[r], state, out, CT, yR[r], mode, r * NM, b * CHANNEL_BLOCK,
+                           CHANNEL_BLOCK)
         else:
-            _channel_block(u, A[r], B[r], lower[r], state, out, keep, r * NM, full * CHANNEL_BLOCK,
+            _channel_block(u, A[r], B[r], lower[r], state, out, CT, yR[r], mode, r * NM, full * CHANNEL_BLOCK,
                            H - full * CHANNEL_BLOCK)
 
 
-def _scan_fixed(u, state, out, keep):
+def _scan_fixed(u, state, out, CT, y, mode, T=None):
     """c_t = A c_{t-1} + B u_t per channel in u's dtype (float32 input: float32 arithmetic).
 
-    u (L, H) C-contiguous; state (H, N) holds c_{-1} and is updated in place to the last state; out
-    (L, H, N) gets every state when ``keep``. Few channels run one (member, channel) per job
-    (_scan_columns), many run in (member, channel block) jobs (_scan_blocks).
+    u (L, H) C-contiguous; state (H, N) holds c_{-1} and is updated in place to the last state; by
+    ``mode``, out (L, H, N) gets every state or y (L, H) the readout C c_t (the sum of the members'
+    parts, each computed by its own job). Few channels run one (member, channel) per job
+    (_scan_columns), many run in (member, channel block) jobs (_scan_blocks); ``T`` is unused (the
+    members already give the jobs a bank runs in parallel).
     """
     A, AT, B, lower = _PADDED[u.dtype]
-    if u.shape[1] < 8:
-        _scan_columns(u, AT, B, lower, state, out, keep)
+    L, H = u.shape
+    yR = np.empty((R, L, H) if mode == READOUT else (R, 0, H), dtype=u.dtype)
+    if H < 8:
+        _scan_columns(u, AT, B, lower, state, out, CT, yR, mode)
     else:
-        _scan_blocks(u, A, B, lower, state, out, keep)
+        _scan_blocks(u, A, B, lower, state, out, CT, yR, mode)
+    if mode == READOUT:
+        np.sum(yR, axis=0, out=y)
 
 
 def step(c, u):
@@ -308,32 +365,72 @@ def step(c, u):
     return out[0] if one_channel else out
 
 
-def _run_fixed(u, c0, keep):
+def _run_fixed(u, c0, mode, out=None, C=None, D=None, T=None):
+    """Checked inputs -> (states, readouts, last state) of c_t = A c_{t-1} + B u_t, in u's dtype.
+
+    ``mode`` FINAL: only the last state ((N,) or (H, N)), written into ``out`` if given; STATES: every
+    state ((L, N) or (L, H, N)) into ``out``; READOUT: y_t = C c_t + D u_t ((L,) or (L, H)) into ``out``.
+    ``T``: the chunk length of a chunked scan (None: chosen by _scan_fixed).
+    """
     u2, one_channel = _checks.signal(u)
     L, H = u2.shape
-    state = _checks.initial_state(c0, H, one_channel, u2.dtype)
-    out = np.empty((L, H, N) if keep else (0, H, N), dtype=u2.dtype)
-    _scan_fixed(u2, state, out, keep)
-    if one_channel:
-        return (out[:, 0, :] if keep else None), state[0]
-    return (out if keep else None), state
+    dtype = u2.dtype
+    state = _checks.initial_state(c0, H, one_channel, dtype)
+    states = np.empty((0, H, N), dtype=dtype)
+    CT = np.empty((N, 0), dtype=dtype)
+    y = np.empty((0, H), dtype=dtype)
+    result = None
+    if mode == STATES:
+        result = _checks.output(out, (L, N) if one_channel else (L, H, N), dtype)
+        states = result.reshape(L, H, N)
+    elif mode == READOUT:
+        CT, Dv = _checks.readout(C, D, H, one_channel, dtype)
+        result = _checks.output(out, (L,) if one_channel else (L, H), dtype)
+        y = result.reshape(L, H)
+    if result is not None:
+        _checks.check_no_overlap(result, (("u", u), ("c0", c0), ("C", C), ("D", D)))
+    _scan_fixed(u2, state, states, CT, y, mode, T)
+    if mode == READOUT and D is not None:
+        y += Dv * u2
+    last = state[0] if one_channel else state
+    if mode == FINAL and out is not None:
+        target = _checks.output(out, last.shape, dtype)
+        _checks.check_no_overlap(target, (("u", u), ("c0", c0)))
+        target[...] = last
+        last = target
+    return result, last
 
 
-def scan(u, c0=None):
-    """States of c_t = A c_{t-1} + B u_t (fixed Delta = DELTA, every member), c_{-1} = c0 (zeros by default).
+def scan(u, c0=None, out=None):
+    """States of c_t = A c_{t-1} + B u_t (fixed Delta = DELTA), c_{-1} = c0 (zeros by default).
 
-    ``u``: (L,) or (L, H), float32 or float64 (the arithmetic follows u: the blocks are cast to
-    float32 for float32 input). ``c0``: (N,) or (H, N). Returns (L, N) or (L, H, N): member r's
+    ``u``: (L,) or (L, H), float32 or float64 (the arithmetic follows u: A and B are cast to float32
+    for float32 input). ``c0``: (N,) or (H, N). Returns (L, N) or (L, H, N): member r's
     states are the slice OFFSETS[r] : OFFSETS[r] + SIZES[r] of the last axis.
+    ``out``: an optional C-contiguous array of that shape and u's dtype to write the states into (and
+    return), so a caller can reuse its buffers.
     """
-    states, _ = _run_fixed(u, c0, True)
+    states, _ = _run_fixed(u, c0, STATES, out)
     return states
 
 
-def scan_final(u, c0=None):
-    """The last state of :func:`scan` only ((N,) or (H, N)), without storing the others."""
-    _, final = _run_fixed(u, c0, False)
+def scan_final(u, c0=None, out=None):
+    """The last state of :func:`scan` only ((N,) or (H, N)), without storing the others; ``out``: an
+    optional array of that shape and u's dtype to write it into.    """
+    _, final = _run_fixed(u, c0, FINAL, out)
     return final
+
+
+def scan_readout(u, C, D=None, c0=None, out=None, return_last_state=False):
+    """The readout y_t = C c_t + D u_t of :func:`scan`, fused: (L,) or (L, H), without storing the states.
+
+    ``C``: (N,) shared by the channels or (H, N), one row per channel (y_t[h] = sum_n C[h, n] c_t[h, n]
+    + D[h] u_t[h]); ``D``: None (no skip term), a scalar or (H,); ``c0`` as in :func:`scan`; ``out``: an
+    optional C-contiguous array of the result's shape and u's dtype. The sums run in u's dtype, in
+    the order n = 0, 1, ..., N - 1, then + D u_t. With ``return_last_state``, returns (y, last state).
+    """
+    y, final = _run_fixed(u, c0, READOUT, out, C, D)
+    return (y, final) if return_last_state else y
 
 
 @njit(parallel=True, cache=True)
@@ -385,7 +482,8 @@ def conv(u, c0=None):
             out[:, h, :] = np.ldexp(np.fft.irfft(U[:, h, None] * K, n=n_fft, axis=0)[:L], shift[h])
         if state is not None:
             free = np.empty((L, H, N), dtype=dtype)
-            _scan_fixed(np.zeros((L, H), dtype=dtype), state, free, True)
+            _scan_fixed(np.zeros((L, H), dtype=dtype), state, free, np.empty((N, 0), dtype=dtype),
+                        np.empty((0, H), dtype=dtype), STATES)
             out += free
     return out[:, 0, :] if one_channel else out
 
@@ -449,6 +547,14 @@ def _member_step(code, a, b, u, c, nodes, weights, sqrtw, V, table, row, g, nxt)
         _dilation_step(a, b, u, c, nodes, weights, sqrtw, V, table, row, g, nxt)
 
 
+@njit(cache=True)
+def _member_block(code, a, b, u, c, nxt, width, nodes, weights, sqrtw, V, table, work, row):
+    """nxt[:, i] = A(a_i, b_i) c[:, i] + B(a_i, b_i) u_i for one member and a block of channels (the
+    _lag_block of its lag form)."""
+    if code == 0.0:
+        _dilation_block(a, b, u, c, nxt, width, nodes, weights, sqrtw, V, table, work, row)
+
+
 def _node_values():
     """V[j, k] = sqrt(w_j) p_k(x_j) at the fixed quadrature nodes (computed once at import, in Python)."""
     V = np.zeros((M, NM), dtype=np.float64)
@@ -460,6 +566,30 @@ def _node_values():
 _V = _node_values()
 _V.flags.writeable = False
 
+
+from numba import get_num_threads, prange as _prange  # noqa: E402  (the per-step kernels run in parallel)
+
+# Few channels (H < VARIABLE_MIN_CHANNELS, or too few to pay for forming A_t) run one channel at a time,
+# in float64 (_steps_shared_columns: the factored tables per step; _steps_each_columns: the table-free
+# step, the CUDA threads' code). Many channels run in channel blocks with the channel index innermost (a
+# contiguous, vectorized loop), like the fixed-step scan, the blocks in parallel:
+# - one Delta per row, shared by the channels (_scan_shared_chunks): time is cut into chunks of up to
+#   TIME_CHUNK steps; for each chunk, every step's A_t = PA PY and B_t are formed once (in parallel over
+#   the steps and members), then each block of SHARED_BLOCK channels runs the chunk's steps (in parallel over
+#   the blocks), in u's dtype;
+# - one Delta per row and channel (_each_blocks): each block of up to EACH_BLOCK channels runs the
+#   table-free step of its lag form for all its channels at once (_lag_block, by member: _member_block), in float64.
+VARIABLE_MIN_CHANNELS = 8   # fewer channels run one channel at a time
+SHARED_BLOCK = 32   # channels per job of the shared-Delta kernel
+EACH_BLOCK = 64     # channels per job of the per-channel-Delta kernel, at most (_each_width)
+TIME_CHUNK = 256    # steps per chunk of the shared-Delta kernel, at most (_chunk_length)
+_NMC = -(-NM // 4) * 4      # NM rounded up to 4: A_t's columns (zero-padded) in groups of 4
+# per member: A(Delta) lower triangular for every Delta (its fixed A is, and its per-step lag is not a
+# translation): the kernels set its upper triangle to exactly 0 and skip it
+_VARIABLE_LOWER = np.array([bool(LOWER[r]) and VARIABLE_CODES[r] != 1.0 for r in range(R)], dtype=np.bool_)
+
+
+# ---------------------------------------------------------------------- few channels: one at a time
 
 @njit(cache=True)
 def _apply(PA, PY, Bv, c, u, g, nxt):
@@ -478,15 +608,16 @@ def _apply(PA, PY, Bv, c, u, g, nxt):
 
 
 @njit(parallel=True, cache=True)
-def _scan_steps_shared(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
+def _steps_shared_columns(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
     """Variable-step scan, one Delta per row shared by the channels: each block builds its tables once
-    per step and applies them to every channel (one job per member, in parallel).
+    per step and applies them to each channel in turn (one job per member, in parallel), float64 (the state is
+    rounded to u's dtype after each step).
 
     u (L, H), delta (L,), state (H, N) updated in place to the last state; out (L, H, N) gets every
     state when ``keep``. The members are stationary: ``t0`` is unused.
     """
     L, H = u.shape
-    for r in prange(R):
+    for r in _prange(R):
         offset = r * NM
         PA = np.empty((NM, M), dtype=np.float64)
         PY = V.copy()
@@ -509,12 +640,12 @@ def _scan_steps_shared(u, delta, t0, nodes, weights, sqrtw, V, table, state, out
 
 
 @njit(parallel=True, cache=True)
-def _scan_steps_each(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
+def _steps_each_columns(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
     """Variable-step scan with one Delta per row and channel, delta (L, H), by the table-free step (the
-    CUDA threads' code): one job per (member, channel), in parallel; otherwise as _scan_steps_shared.
+    CUDA threads' code): one job per (member, channel), in parallel, float64; otherwise as _steps_shared_columns.
     """
     L, H = u.shape
-    for job in prange(R * H):
+    for job in _prange(R * H):
         r = job // H
         h = job - r * H
         offset = r * NM
@@ -538,30 +669,286 @@ def _scan_steps_each(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, 
             state[h, offset + n] = c[n]
 
 
-def _run_steps(u, delta, c0, t0, keep):
-    """Checked inputs -> (states (L, H, N) or None, final state (H, N)), in u's dtype."""
+# ---------------------------------------------------------------------- many channels, one Delta per row
+
+@njit(fastmath={"contract"}, cache=True)
+def _chunk_tables(r, tt, d, clock, nodes, weights, sqrtw, V, table, lower, AT, BT):
+    """Block r's A_t, B_t for the step Delta = d (clock: the time before it) into row tt of the chunk's
+    buffers, in their dtype: AT[r, tt] = PA PY (summed in float64 from _lag_tables' factors; only n >= k
+    when ``lower``, the rest left 0) and BT[r, tt] = B.
+    """
+    PA = np.empty((NM, M), dtype=np.float64)
+    PY = V.copy()
+    Bv = np.empty(NM, dtype=np.float64)
+    row = np.empty(NM, dtype=np.float64)
+    a, b = _member_lag_parameters(VARIABLE_CODES[r], LAG_PARAMETERS[r], d)
+    _member_tables(VARIABLE_CODES[r], a, b, nodes, weights, sqrtw, table, PA, PY, Bv, row)
+    for n in range(NM):
+        BT[r, tt, n] = Bv[n]
+    row2 = np.empty(NM, dtype=np.float64)
+    whole = M - M % 4
+    for n in range(0, NM, 2):              # two rows per pass over PY (an odd last row pairs with itself)
+        n2 = min(n + 1, NM - 1)
+        stop = n2 + 1 if lower else NM
+        for k in range(stop):
+            row[k] = 0.0
+            row2[k] = 0.0
+        for j in range(0, whole, 4):
+            a0 = PA[n, j]
+            a1 = PA[n, j + 1]
+            a2 = PA[n, j + 2]
+            a3 = PA[n, j + 3]
+            b0 = PA[n2, j]
+            b1 = PA[n2, j + 1]
+            b2 = PA[n2, j + 2]
+            b3 = PA[n2, j + 3]
+            y0 = PY[j]
+            y1 = PY[j + 1]
+            y2 = PY[j + 2]
+            y3 = PY[j + 3]
+            for k in range(stop):
+                acc = row[k]
+                acc += a0 * y0[k]
+                acc += a1 * y1[k]
+                acc += a2 * y2[k]
+                acc += a3 * y3[k]
+                row[k] = acc
+                acc = row2[k]
+                acc += b0 * y0[k]
+                acc += b1 * y1[k]
+                acc += b2 * y2[k]
+                acc += b3 * y3[k]
+                row2[k] = acc
+        for j in range(whole, M):
+            a0 = PA[n, j]
+            b0 = PA[n2, j]
+            y0 = PY[j]
+            for k in range(stop):
+                row[k] += a0 * y0[k]
+                row2[k] += b0 * y0[k]
+        for k in range(n + 1 if lower else NM):
+            AT[r, tt, n, k] = row[k]
+        for k in range(stop):
+            AT[r, tt, n2, k] = row2[k]
+
+
+@njit(inline="always", fastmath={"contract"})
+def _chunk_apply(u, AT, BT, cs, out, keep, lower, r, h0, width, start, count):
+    """Steps start .. start + count - 1 of block r for the channels h0 .. h0 + width - 1 from the chunk's
+    tables, in the tables' dtype (u's); the state c[n, i] (channel i innermost, rows zero-padded to
+    _NMC) is read from cs and left there. Row n of the next state is B_n u_t + sum_k A[n, k] c[k, :] over
+    k <= n when ``lower`` else k < _NMC (A's columns are zero-padded), in groups of 4 columns, the terms
+    added in the order k = 0, 1, ... (as the fixed-step scan's _channel_block). Inlined into _scan_shared_chunks, once with the
+    constant width SHARED_BLOCK (whole blocks: the fastest loops) and once for the last, narrower block.
+    """
+    offset = r * NM
+    c = np.zeros((_NMC, SHARED_BLOCK), dtype=BT.dtype)
+    nxt = np.zeros((_NMC, SHARED_BLOCK), dtype=BT.dtype)
+    for n in range(NM):
+        for i in range(width):
+            c[n, i] = cs[n, i]
+    for tt in range(count):
+        t = start + tt
+        A = AT[r, tt]
+        B = BT[r, tt]
+        for n in range(NM):
+            row = nxt[n]
+            bn = B[n]
+            for i in range(width):
+                row[i] = bn * u[t, h0 + i]
+            for k in range(0, n + 1 if lower else _NMC, 4):
+                a0 = A[n, k]
+                a1 = A[n, k + 1]
+                a2 = A[n, k + 2]
+                a3 = A[n, k + 3]
+                x0 = c[k]
+                x1 = c[k + 1]
+                x2 = c[k + 2]
+                x3 = c[k + 3]
+                for i in range(width):
+                    acc = row[i]
+                    acc += a0 * x0[i]
+                    acc += a1 * x1[i]
+                    acc += a2 * x2[i]
+                    acc += a3 * x3[i]
+                    row[i] = acc
+        c, nxt = nxt, c  # swap the buffers: no copy
+        if keep:
+            for i in range(width):
+                for n in range(NM):
+                    out[t, h0 + i, offset + n] = c[n, i]
+    for n in range(NM):
+        for i in range(width):
+            cs[n, i] = c[n, i]
+
+
+@njit(parallel=True, fastmath={"contract"}, cache=True)
+def _scan_shared_chunks(u, delta, t0, nodes, weights, sqrtw, V, table, lower, AT, BT, cs, out, keep):
+    """Variable-step scan with one Delta per row shared by the channels, in chunks of BT.shape[1] steps:
+    the chunk's A_t, B_t (_chunk_tables, in parallel over members and steps), then its steps for each
+(member, block of SHARED_BLOCK channels) (_chunk_apply, in parallel over the blocks).
+
+    u (L, H), delta (L,); lower[r]: block r's A(Delta) lower triangular; AT (R, chunk, NM, _NMC) and BT
+    (R, chunk, NM): the chunk's tables, zero-filled, in u's dtype; cs[r * blocks + b] (_NMC,
+    SHARED_BLOCK): the state of block r's channels b SHARED_BLOCK ..., updated in place; out (L, H, N)
+    gets every state when ``keep``. The members are stationary: ``t0`` is unused.
+    """
+    L, H = u.shape
+    chunk = BT.shape[1]
+    blocks = -(-H // SHARED_BLOCK)
+    clocks = np.empty(L, dtype=np.float64)      # the clock before each step
+    clock = t0
+    for t in range(L):
+        clocks[t] = clock
+        clock += delta[t]
+    for start in range(0, L, chunk):
+        count = min(chunk, L - start)
+        for item in _prange(R * count):
+            r = item // count
+            tt = item - r * count
+            _chunk_tables(r, tt, delta[start + tt], clocks[start + tt], nodes, weights, sqrtw, V, table, lower[r],
+                          AT, BT)
+        for job in _prange(R * blocks):
+            r = job // blocks
+            h0 = (job - r * blocks) * SHARED_BLOCK
+            if h0 + SHARED_BLOCK <= H:
+                _chunk_apply(u, AT, BT, cs[job], out, keep, lower[r], r, h0, SHARED_BLOCK, start, count)
+            else:
+                _chunk_apply(u, AT, BT, cs[job], out, keep, lower[r], r, h0, H - h0, start, count)
+
+
+def _chunk_length(L, itemsize):
+    """Steps per chunk: TIME_CHUNK, fewer where the chunk's A_t would pass 2 MiB (at least 8), at most L."""
+    fit = (2 << 20) // (R * NM * _NMC * itemsize)
+    return max(1, min(L, TIME_CHUNK, max(8, fit)))
+
+
+def _scan_steps_shared(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
+    """Variable-step scan, one Delta per row shared by the channels.
+
+    u (L, H) C-contiguous, delta (L,) float64, state (H, N) in u's dtype holds c_{-1} and is updated in
+    place to the last state; out (L, H, N) gets every state when ``keep``. Forming A_t costs NM^2 M
+    multiply-adds per step and member; it pays when enough channels then apply it (NM^2 each, vectorized;
+    both halved for a lower triangular A) instead of the factored tables (2 NM M each, one channel at a
+    time): many channels run _scan_shared_chunks (A_t, B_t formed in float64, applied in u's dtype:
+    float32 input, float32 arithmetic, as the fixed-step scan), few _steps_shared_columns.
+    """
+    L, H = u.shape
+    share = 0.5 if _VARIABLE_LOWER.all() else 1.0
+    if H < VARIABLE_MIN_CHANNELS or NM * (M + H) * share > 4.0 * H * M:     # (a factor 2 for the vector loops)
+        _steps_shared_columns(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep)
+        return
+    dtype = u.dtype
+    chunk = _chunk_length(L, dtype.itemsize)
+    AT = np.zeros((R, chunk, NM, _NMC), dtype=dtype)
+    BT = np.zeros((R, chunk, NM), dtype=dtype)
+    blocks = -(-H // SHARED_BLOCK)
+    padded = np.zeros((blocks * SHARED_BLOCK, R, _NMC), dtype=dtype)      # [channel, block r, n]
+    padded[:H, :, :NM] = state.reshape(H, R, NM)
+    cs = np.ascontiguousarray(padded.reshape(blocks, SHARED_BLOCK, R, _NMC).transpose(2, 0, 3, 1))
+    _scan_shared_chunks(u, delta, float(t0), nodes, weights, sqrtw, V, table, _VARIABLE_LOWER, AT, BT,
+                        cs.reshape(R * blocks, _NMC, SHARED_BLOCK), out, keep)
+    state[...] = cs.transpose(1, 3, 0, 2).reshape(blocks * SHARED_BLOCK, R, _NMC)[:H, :, :NM].reshape(H, N)
+
+
+# ---------------------------------------------------------------------- many channels, one Delta per channel
+
+@njit(cache=True)
+def _each_block(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep, r, h0, width):
+    """Block r's c_t = A(Delta_t) c_{t-1} + B(Delta_t) u_t for the channels h0 .. h0 + width - 1, each with
+    its own Delta_t = delta[t, h] (and clock), by its member's _lag_block (_member_block): the states in c[n, i], channel i
+    innermost, in float64 (rounded to u's dtype on output only)."""
+    offset = r * NM
+    c = np.zeros((NM, EACH_BLOCK), dtype=np.float64)
+    nxt = np.zeros((NM, EACH_BLOCK), dtype=np.float64)
+    a = np.zeros(EACH_BLOCK, dtype=np.float64)
+    b = np.zeros(EACH_BLOCK, dtype=np.float64)
+    v = np.zeros(EACH_BLOCK, dtype=np.float64)
+    clock = np.full(EACH_BLOCK, t0)
+    work = np.zeros((M + 16, EACH_BLOCK), dtype=np.float64)
+    row = np.zeros(3 * NM + M, dtype=np.float64)
+    code = VARIABLE_CODES[r]
+    parameter = LAG_PARAMETERS[r]
+    for i in range(width):
+        for n in range(NM):
+            c[n, i] = state[h0 + i, offset + n]
+    for t in range(u.shape[0]):
+        for i in range(width):
+            d = delta[t, h0 + i]
+            a[i], b[i] = _member_lag_parameters(code, parameter, d)
+            clock[i] += d
+            v[i] = u[t, h0 + i]
+        _member_block(code, a, b, v, c, nxt, width, nodes, weights, sqrtw, V, table, work, row)
+        c, nxt = nxt, c
+        if keep:
+            for i in range(width):
+                for n in range(NM):
+                    out[t, h0 + i, offset + n] = c[n, i]
+    for i in range(width):
+        for n in range(NM):
+            state[h0 + i, offset + n] = c[n, i]
+
+
+@njit(parallel=True, cache=True)
+def _each_blocks(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep, width):
+    """Variable-step scan with one Delta per row and channel, delta (L, H): _each_block per
+(member, block of ``width`` channels), in parallel. Otherwise as _steps_each_columns."""
+    H = u.shape[1]
+    blocks = -(-H // width)
+    for job in _prange(R * blocks):
+        r = job // blocks
+        h0 = (job - r * blocks) * width
+        _each_block(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep, r, h0, min(width, H - h0))
+
+
+def _each_width(H):
+    """Channels per job of _each_blocks: the H channels spread over the threads (after the members), a multiple of 8
+    in [8, EACH_BLOCK] (wide blocks spread the per-pass costs of the vectorized loops over more channels)."""
+    spread = -(-H // max(1, get_num_threads() // R))
+    return max(8, min(EACH_BLOCK, -(-spread // 8) * 8))
+
+
+def _scan_steps_each(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep):
+    """Variable-step scan with one Delta per row and channel: _each_blocks for many channels, else
+    _steps_each_columns; arguments as _scan_steps_shared, delta (L, H); float64 arithmetic."""
+    if u.shape[1] < VARIABLE_MIN_CHANNELS:
+        _steps_each_columns(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep)
+    else:
+        _each_blocks(u, delta, t0, nodes, weights, sqrtw, V, table, state, out, keep, _each_width(u.shape[1]))
+
+
+def _run_steps(u, delta, c0, t0, keep, out=None):
+    """Checked inputs -> (states (L, N) or (L, H, N), None unless ``keep``; last state (N,) or (H, N)), in
+    u's dtype. ``out``: a C-contiguous array of the states' shape and u's dtype to write them into (None:
+    a new one)."""
     u2, one_channel = _checks.signal(u)
     L, H = u2.shape
     steps, per_channel = _checks.steps(delta, L, H, one_channel)
     state = _checks.initial_state(c0, H, one_channel, u2.dtype)
-    out = np.empty((L, H, N) if keep else (0, H, N), dtype=u2.dtype)
+    result = None
+    states = np.empty((0, H, N), dtype=u2.dtype)
+    if keep:
+        result = _checks.output(out, (L, N) if one_channel else (L, H, N), u2.dtype)
+        _checks.check_no_overlap(result, (("u", u), ("delta", delta), ("c0", c0)))
+        states = result.reshape(L, H, N)
     kernel = _scan_steps_each if per_channel else _scan_steps_shared
-    kernel(u2, steps, float(t0), _NODES, _WEIGHTS, _SQRTW, _V, _TABLE, state, out, keep)
-    if one_channel:
-        return (out[:, 0, :] if keep else None), state[0]
-    return (out if keep else None), state
+    kernel(u2, steps, float(t0), _NODES, _WEIGHTS, _SQRTW, _V, _TABLE, state, states, keep)
+    return result, (state[0] if one_channel else state)
 
 
-def scan_variable(u, delta, c0=None):
+def scan_variable(u, delta, c0=None, out=None):
     """States of c_t = A(Delta_t) c_{t-1} + B(Delta_t) u_t with a per-step Delta_t shared by every member.
 
     ``u``: (L,) or (L, H) float32/float64; ``delta``: (L,) shared by the channels, (L, H) per channel,
     or a scalar; every Delta > 0 (a window member with Delta >= its window drops its whole window:
-    its A = 0). ``c0``: (N,) or (H, N), zeros by default. Returns (L, N) or (L, H, N) in u's dtype (the
-    step arithmetic is float64; float32 states are rounded after each step).
+    its A = 0). ``c0``: (N,) or (H, N), zeros by default. Returns (L, N) or (L, H, N) in u's dtype;
+    ``out``: an optional C-contiguous array of that shape and dtype to write them into (and return).
+    Each step's A(Delta_t), B(Delta_t) are evaluated in float64; one Delta per row for many channels
+    applies them in u's dtype (float32 input: float32 arithmetic, as :func:`scan`), every other case
+    steps in float64 (float32 states are rounded from it).
     Each member evaluates its lag operator in its geometric form by exact Gauss quadrature on
     16 nodes (dilation), O(NM^2) per member and step, as the single packages do; A(Delta) is
     never formed from closed-form entries.
     """
-    states, _ = _run_steps(u, delta, c0, 0.0, True)
+    states, _ = _run_steps(u, delta, c0, 0.0, True, out)
     return states

@@ -144,10 +144,11 @@ def _results(out, final, one_channel, dtype, keep):
 
 # ---------------------------------------------------------------------- fixed step
 
-def _scan_fixed_kernel(u, A, B, lower, c0, out, final, keep):
+def _scan_fixed_kernel(u, A, B, lower, c0, out, final, yR, CT, D, mode):
     """Thread r H + h: block r's c_t = A_r c_{t-1} + B_r u_t for channel h and t < L.
 
-    out[t, r NM + n, h] = c_t when ``keep``; final[h, r NM + n] = c_{L-1}. Block r is member r (the
+    final[h, r NM + n] = c_{L-1}; by ``mode``: out[t, r NM + n, h] = c_t (1), or yR[r, t, h] =
+    sum_n CT[r NM + n, h] c_t[n] (2; block 0 adds D[h] u_t). Block r is member r (the
     zero upper triangle of a lower-triangular block is skipped).
     """
     i = cuda.grid(1)
@@ -162,6 +163,7 @@ def _scan_fixed_kernel(u, A, B, lower, c0, out, final, keep):
     Ar = A[r]
     Br = B[r]
     low = lower[r] != 0.0
+    skip = D[h] if r == 0 else 0.0
     for n in range(16):
         c[n] = c0[h, offset + n]
     for t in range(u.shape[0]):
@@ -173,8 +175,13 @@ def _scan_fixed_kernel(u, A, B, lower, c0, out, final, keep):
             nxt[n] = acc
         for n in range(16):
             c[n] = nxt[n]
-            if keep:
+            if mode == 1:
                 out[t, offset + n, h] = nxt[n]
+        if mode == 2:
+            acc = skip * ut
+            for n in range(16):
+                acc += CT[offset + n, h] * c[n]
+            yR[r, t, h] = acc
     for n in range(16):
         final[h, offset + n] = c[n]
 
@@ -186,15 +193,27 @@ def _fixed_constants():
     return {"A": _data.BLOCKS, "B": _data.B_BLOCKS, "lower": np.array(_cpu.LOWER, dtype=np.float64)}
 
 
-def _run_fixed_cuda(u, c0, keep):
+def _run_fixed_cuda(u, c0, mode, C=None, D=None, T=None):
+    """(states, readout, last state) on the device, as host arrays in u's dtype (see _run_fixed)."""
     state = _compiled()
     cuda, k = state["cuda"], state["constants"]
     u2, L, H, dtype, one_channel = _signal(cuda, u)
     c_init = cuda.to_device(_checks.initial_state(c0, H, one_channel, np.float64))
-    out, final = _outputs(cuda, L, H, dtype, keep)
-    _launch(state["kernels"]["_scan_fixed_kernel"], R * H, u2, k["A"], k["B"], k["lower"], c_init, out,
-            final, keep)
-    return _results(out, final, one_channel, dtype, keep)
+    out, final = _outputs(cuda, L, H, dtype, mode == 1)
+    if mode == 2:
+        CT, Dv = _checks.readout(C, D, H, one_channel, np.float64)
+        CT, Dv = cuda.to_device(CT), cuda.to_device(Dv)
+        yR = cuda.device_array((R, L, H), dtype=dtype)
+    else:
+        CT, Dv = cuda.to_device(np.zeros((N, 1))), cuda.to_device(np.zeros(H if H else 1))
+        yR = cuda.device_array((R, 1, 1), dtype=dtype)
+    _launch(state["kernels"]["_scan_fixed_kernel"], R * H, u2, k["A"], k["B"], k["lower"], c_init, out, final, yR,
+            CT, Dv, mode)
+    if mode == 2:
+        y = yR.copy_to_host().sum(axis=0, dtype=dtype) if R > 1 else yR.copy_to_host()[0]
+        last = final.copy_to_host().astype(dtype, copy=False)
+        return (y[:, 0] if one_channel else y), (last[0] if one_channel else last)
+    return _results(out, final, one_channel, dtype, mode == 1), None
 
 
 def scan_cuda(u, c0=None):
@@ -203,12 +222,20 @@ def scan_cuda(u, c0=None):
     ``u``: (L,) or (L, H) float32/float64, a host array or a device array; ``c0``: (N,) or (H, N).
     Returns a host array (L, N) or (L, H, N) in u's dtype.
     """
-    return _run_fixed_cuda(u, c0, True)
+    return _run_fixed_cuda(u, c0, 1)[0]
 
 
 def scan_final_cuda(u, c0=None):
     """The last state of :func:`scan_cuda` only ((N,) or (H, N)), as a host array."""
-    return _run_fixed_cuda(u, c0, False)
+    return _run_fixed_cuda(u, c0, 0)[0]
+
+
+def scan_readout_cuda(u, C, D=None, c0=None, return_last_state=False):
+    """:func:`scan_readout` on the GPU: y_t = C c_t + D u_t ((L,) or (L, H), a host array), fused into the
+    scan (float64 arithmetic); ``C`` (N,) or (H, N), ``D`` None, a scalar or (H,). With
+    ``return_last_state``, returns (y, last state)."""
+    y, last = _run_fixed_cuda(u, c0, 2, C, D)
+    return (y, last) if return_last_state else y
 
 
 # ---------------------------------------------------------------------- per-step lag (Delta_t)

@@ -18,23 +18,28 @@ def _lag_tables(q, omq, nodes, weights, sqrtw, table, PA, PY, Bv, row):
     """Per-step tables of the dilation z -> q z (the lag operator in its geometric form):
 
         (A c)_n = q sum_j w_j p_n(q x_j) sum_k p_k(x_j) c_k = sum_j PA[n, j] (PY c)_j,
-        B_n     = (1 - q) sum_j w_j p_n(q + (1 - q) x_j),
+        B_n     = (1 - q) sum_j w_j p_n(q + (1 - q) x_j) = integral_q^1 p_n(z) dz,
 
     with Gauss-Legendre nodes x_j on [0, 1] (exact: the integrands are polynomials of degree
-    < 2 len(nodes)), PA[n, j] = q sqrt(w_j) p_n(q x_j) and PY[j, k] = sqrt(w_j) p_k(x_j), which does not
-    depend on q and is left as the caller set it (_V). ``omq`` is 1 - q, computed without cancellation.
+    < 2 len(nodes)), PA[n, j] = q sqrt(w_j) p_n(q x_j) (every node at once: _block_rows) and
+    PY[j, k] = sqrt(w_j) p_k(x_j), which does not depend on q and is left as the caller set it (_V).
+B in closed form (_block_tail_input). ``omq`` is 1 - q, computed without cancellation.
     """
     n_funcs = PA.shape[0]
-    for j in range(nodes.shape[0]):
-        _basis_row(q * nodes[j], q * sqrtw[j], table, row)
-        for n in range(n_funcs):
-            PA[n, j] = row[n]
+    n_nodes = nodes.shape[0]
+    tmp = np.empty((8, max(n_nodes, n_funcs)), dtype=np.float64)
+    t = tmp[5]
+    s = tmp[6]
+    for j in range(n_nodes):
+        t[j] = q * nodes[j]
+        s[j] = q * sqrtw[j]
+    _block_rows(t, s, n_nodes, table, PA, tmp)
     for n in range(n_funcs):
         Bv[n] = 0.0
-    for j in range(nodes.shape[0]):
-        _basis_row(q + omq * nodes[j], omq * weights[j], table, row)
-        for n in range(n_funcs):
-            Bv[n] += row[n]
+    t[0] = q
+    s[0] = omq
+    tmp[7, 0] = 1.0
+    _block_tail_input(t, s, tmp[7], 1, table, Bv.reshape((n_funcs, 1)), tmp)
 
 
 @njit(cache=True)
@@ -55,3 +60,279 @@ def _lag_step(q, omq, u, c, nodes, weights, sqrtw, V, table, row, g, nxt):
         _basis_row(q + omq * nodes[j], omq * weights[j] * u, table, row)
         for n in range(n_funcs):
             nxt[n] += row[n]
+
+
+import numpy as np  # noqa: E402  (a bank's _lag_*.py module has no numpy import of its own)
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_gemv(V, c, g, width):
+    """g[j, i] = sum_k V[j, k] c[k, i] for j < V.shape[0], channels i < width (the terms in the order
+    k = 0, 1, ..., four per pass over the block)."""
+    n_rows, n_cols = V.shape
+    whole = n_cols - n_cols % 4
+    for j in range(n_rows):
+        r = g[j]
+        for i in range(width):
+            r[i] = 0.0
+        for k in range(0, whole, 4):
+            v0 = V[j, k]
+            v1 = V[j, k + 1]
+            v2 = V[j, k + 2]
+            v3 = V[j, k + 3]
+            c0 = c[k]
+            c1 = c[k + 1]
+            c2 = c[k + 2]
+            c3 = c[k + 3]
+            for i in range(width):
+                acc = r[i]
+                acc += v0 * c0[i]
+                acc += v1 * c1[i]
+                acc += v2 * c2[i]
+                acc += v3 * c3[i]
+                r[i] = acc
+        for k in range(whole, n_cols):
+            v0 = V[j, k]
+            c0 = c[k]
+            for i in range(width):
+                r[i] += v0 * c0[i]
+
+
+@njit(inline="always")
+def _scaled_step(n, table, e):
+    """(gamma_n, e_{n+1}) of the rescaled Legendre recurrence of _block_rows_add, from e = e_n."""
+    gamma = 4.0 * n * n / (4.0 * n * n - 1.0) if n > 0 else 0.0
+    return gamma, (e * (table[n + 1, 0] / table[n, 0]) * (0.5 * table[n, 1]) if n + 1 < table.shape[0] else 0.0)
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_rows(t, s, width, table, out, tmp):
+    """out[n, i] = s[i] p_n(t[i]) for n < out.shape[0], i < width (the per-step tables at every node at
+    once): the rescaled recurrence of _block_rows_add. ``tmp``: three scratch rows."""
+    n_funcs = out.shape[0]
+    y = tmp[0]
+    p = tmp[1]
+    pp = tmp[2]
+    for i in range(width):
+        y[i] = 4.0 * t[i] - 2.0
+        p[i] = s[i]
+        pp[i] = 0.0
+    e0 = table[0, 0]
+    for n in range(n_funcs):
+        g0, e1 = _scaled_step(n, table, e0)
+        r0 = out[n]
+        for i in range(width):
+            p0 = p[i]
+            r0[i] = e0 * p0
+            p[i] = y[i] * p0 - g0 * pp[i]
+            pp[i] = p0
+        e0 = e1
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_rows_add(t, s, t2, s2, width, table, out, tmp, row):
+    """out[n, i] += s[i] p_n(t[i]) + s2[i] p_n(t2[i]) for n < out.shape[0], channels i < width: two
+    nodes per pass over the block, four degrees per pass.
+
+    p_n(t) = sqrt(2n+1) P_n(2t - 1) = e_n R_n(y), y = 4t - 2, with R_n = 2^n P_n / k_n (k_n the leading
+    coefficient of P_n): R_{n+1} = y R_n - gamma_n R_{n-1}, gamma_n = 4n^2 / (4n^2 - 1), R_0 = 1, and
+    e_n = sqrt(2n+1) prod_{m<n} (2m+1) / (2m+2) (_scaled_step). This is _basis_row's recurrence rescaled
+    by the positive constants 2^n / k_n (as stable; R_n ~ sqrt(n) P_n, nothing over- or underflows) at
+    two operations per term instead of three; it starts from the scale s (R_n carries it).
+    ``tmp``: six scratch rows (``row`` is unused).
+    """
+    n_funcs = out.shape[0]
+    y = tmp[0]
+    p = tmp[1]
+    pp = tmp[2]
+    z = tmp[3]
+    q = tmp[4]
+    qq = tmp[5]
+    for i in range(width):
+        y[i] = 4.0 * t[i] - 2.0
+        p[i] = s[i]
+        pp[i] = 0.0
+        z[i] = 4.0 * t2[i] - 2.0
+        q[i] = s2[i]
+        qq[i] = 0.0
+    e0 = table[0, 0]
+    n = 0
+    while n + 3 < n_funcs:
+        g0, e1 = _scaled_step(n, table, e0)
+        g1, e2 = _scaled_step(n + 1, table, e1)
+        g2, e3 = _scaled_step(n + 2, table, e2)
+        g3, e4 = _scaled_step(n + 3, table, e3)
+        r0 = out[n]
+        r1 = out[n + 1]
+        r2 = out[n + 2]
+        r3 = out[n + 3]
+        for i in range(width):
+            yi = y[i]
+            p0 = p[i]
+            p1 = yi * p0 - g0 * pp[i]
+            p2 = yi * p1 - g1 * p0
+            p3 = yi * p2 - g2 * p1
+            zi = z[i]
+            q0 = q[i]
+            q1 = zi * q0 - g0 * qq[i]
+            q2 = zi * q1 - g1 * q0
+            q3 = zi * q2 - g2 * q1
+            r0[i] += e0 * (p0 + q0)
+            r1[i] += e1 * (p1 + q1)
+            r2[i] += e2 * (p2 + q2)
+            r3[i] += e3 * (p3 + q3)
+            pp[i] = p3
+            p[i] = yi * p3 - g3 * p2
+            qq[i] = q3
+            q[i] = zi * q3 - g3 * q2
+        e0 = e4
+        n += 4
+    while n < n_funcs:
+        g0, e1 = _scaled_step(n, table, e0)
+        r0 = out[n]
+        for i in range(width):
+            p0 = p[i]
+            q0 = q[i]
+            r0[i] += e0 * (p0 + q0)
+            p[i] = y[i] * p0 - g0 * pp[i]
+            pp[i] = p0
+            q[i] = z[i] * q0 - g0 * qq[i]
+            qq[i] = q0
+        e0 = e1
+        n += 1
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_rows_dot(t, s, t2, s2, width, table, c, acc, acc2, tmp, row):
+    """acc[i] = sum_n s[i] p_n(t[i]) c[n, i] and acc2[i] = sum_n s2[i] p_n(t2[i]) c[n, i] over
+    n < c.shape[0], channels i < width (the rescaled recurrence of _block_rows_add; the terms in the order
+    n = 0, 1, ...). ``tmp``: six scratch rows (``row`` is unused)."""
+    n_funcs = c.shape[0]
+    y = tmp[0]
+    p = tmp[1]
+    pp = tmp[2]
+    z = tmp[3]
+    q = tmp[4]
+    qq = tmp[5]
+    for i in range(width):
+        y[i] = 4.0 * t[i] - 2.0
+        p[i] = s[i]
+        pp[i] = 0.0
+        z[i] = 4.0 * t2[i] - 2.0
+        q[i] = s2[i]
+        qq[i] = 0.0
+        acc[i] = 0.0
+        acc2[i] = 0.0
+    e0 = table[0, 0]
+    n = 0
+    while n + 1 < n_funcs:
+        g0, e1 = _scaled_step(n, table, e0)
+        g1, e2 = _scaled_step(n + 1, table, e1)
+        c0 = c[n]
+        c1 = c[n + 1]
+        for i in range(width):
+            yi = y[i]
+            p0 = p[i]
+            p1 = yi * p0 - g0 * pp[i]
+            zi = z[i]
+            q0 = q[i]
+            q1 = zi * q0 - g0 * qq[i]
+            d0 = e0 * c0[i]
+            d1 = e1 * c1[i]
+            value = acc[i] + p0 * d0
+            acc[i] = value + p1 * d1
+            value = acc2[i] + q0 * d0
+            acc2[i] = value + q1 * d1
+            pp[i] = p1
+            p[i] = yi * p1 - g1 * p0
+            qq[i] = q1
+            q[i] = zi * q1 - g1 * q0
+        e0 = e2
+        n += 2
+    if n < n_funcs:
+        c0 = c[n]
+        for i in range(width):
+            d0 = e0 * c0[i]
+            acc[i] += p[i] * d0
+            acc2[i] += q[i] * d0
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _block_tail_input(q, omq, u, width, table, out, tmp):
+    """out[n, i] += u[i] B_n(q[i]), B_n(q) = integral_q^1 p_n(z) dz, in closed form (no quadrature):
+
+        B_0 = 1 - q,   B_n = 2 q (1 - q) sqrt(2n+1) P_n'(2q - 1) / (n (n + 1))   (n >= 1),
+
+    from (1 - x^2) P_n' = n (n+1) (P_{n-1} - P_{n+1}) / (2n+1) and integral P_n = (P_{n+1} - P_{n-1}) / (2n+1):
+    the difference P_{n+1} - P_{n-1}, which cancels as q -> 1, is never formed. P_n' by
+    P'_{n+1} = P'_{n-1} + (2n+1) P_n (no cancellation at either end). ``omq`` is 1 - q as the lag
+    parameters give it (exact for small steps), so B keeps its relative accuracy for every q.
+    ``tmp``: five scratch rows.
+    """
+    n_funcs = out.shape[0]
+    x = tmp[0]
+    p = tmp[1]
+    pp = tmp[2]
+    d = tmp[3]
+    dp = tmp[4]
+    r0 = out[0]
+    for i in range(width):
+        x[i] = 2.0 * q[i] - 1.0
+        r0[i] += omq[i] * u[i]
+        p[i] = x[i]          # P_1
+        pp[i] = 1.0          # P_0
+        d[i] = 1.0           # P_1'
+        dp[i] = 0.0          # P_0'
+    for n in range(1, n_funcs):
+        coefficient = 2.0 * table[n, 0] / (n * (n + 1.0))
+        a = table[n, 1]
+        b = table[n, 2]
+        odd = 2.0 * n + 1.0
+        r = out[n]
+        for i in range(width):
+            pn = p[i]
+            dn = d[i]
+            r[i] += (q[i] * omq[i] * u[i]) * coefficient * dn
+            d[i] = dp[i] + odd * pn
+            dp[i] = dn
+            p[i] = a * x[i] * pn - b * pp[i]
+            pp[i] = pn
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _lag_block(q, omq, u, c, nxt, width, nodes, weights, sqrtw, V, table, work, row):
+    """nxt[:, i] = A(q_i) c[:, i] + B(q_i) u_i for the channels i < width of a block (the per-channel
+    kernel's step; c, nxt: (N, block), q, omq, u: (block,)): _lag_step with the channel index innermost,
+    g = V c for the whole block (_block_gemv), then the rows of A at the nodes q x_j, two nodes per pass
+    (_block_rows_add), and B in closed form (_block_tail_input). ``work``: at least M + 16 scratch rows of
+    the block's width (rows 0-3 a node pair's points and scales, 4-9 the recurrences', 16.. g);
+    ``row``: scratch of N entries.
+    """
+    n_funcs = c.shape[0]
+    n_nodes = nodes.shape[0]
+    t = work[0]
+    s = work[1]
+    t2 = work[2]
+    s2 = work[3]
+    tmp = work[4:10]
+    g = work[16:16 + n_nodes]
+    _block_gemv(V, c, g, width)
+    for n in range(n_funcs):
+        r = nxt[n]
+        for i in range(width):
+            r[i] = 0.0
+    for j in range(0, n_nodes, 2):
+        k = min(j + 1, n_nodes - 1)          # an odd last node pairs with itself at scale 0
+        x = nodes[j]
+        w = sqrtw[j]
+        x2 = nodes[k]
+        w2 = sqrtw[k] if k > j else 0.0
+        gj = g[j]
+        gk = g[k]
+        for i in range(width):
+            t[i] = q[i] * x
+            s[i] = q[i] * w * gj[i]
+            t2[i] = q[i] * x2
+            s2[i] = q[i] * w2 * gk[i]
+        _block_rows_add(t, s, t2, s2, width, table, nxt, tmp, row)
+    _block_tail_input(q, omq, u, width, table, nxt, tmp)

@@ -43,6 +43,13 @@ A killed export therefore leaves the old package or the new one at ``out/name`` 
 folder and the lock file beside it, which the next export of that name removes. A stray whose pid has
 meanwhile been reused by a live process stays until that process ends. Without ``fcntl`` (not POSIX)
 exports of one name are not serialized, and strays that carry a pid are left in place.
+
+Warm-up: with ``warm=True`` (the CLI's default; ``--no-warm`` or ``SYMDERIVE_NO_WARM=1`` turn it off
+there) an export then runs the package's ``warm()`` in a child process (:func:`warm_package`): every
+Numba CPU kernel is compiled for this machine and cached in the package's ``__pycache__``, so a user's
+first calls in a fresh process load kernels instead of compiling them (under a second instead of 10 s or
+more). The Python functions default to ``warm=False``: they are what tests and scripts that export many
+packages call, and the warm-up costs 10 s or more per package.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -65,6 +73,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no lock (module docstring)
     fcntl = None
 
+from .. import progress
 from ..derivation.model import derive
 from ..errors import InputError
 from .bank import BankSpec, build_bank_spec
@@ -354,21 +363,28 @@ def write_bank(spec: BankSpec, out) -> Path:
     return write_files(render_bank(spec), spec.name, bank_marker_text(spec), out)
 
 
-def export(warp, basis, delta, name: str, out) -> tuple[Path, KernelSpec]:
-    """Derive ``warp x basis``, build the spec at step ``delta`` and write the package ``out/name``."""
+def export(warp, basis, delta, name: str, out, warm: bool = False) -> tuple[Path, KernelSpec]:
+    """Derive ``warp x basis``, build the spec at step ``delta`` and write the package ``out/name``.
+
+    ``warm=True`` then compiles the package's CPU kernels into Numba's cache (:func:`warm_package`, 10 s
+    or more), so that a fresh process's first calls load them instead; the CLI does it by default.
+    """
     check_destination(out, name)          # refuse a bad name or folder before deriving
     model = derive(warp, basis)
     model.check_cost(["generator"] + ([] if warp.time_varying else ["lag"]), delta)   # refuse up front
     spec = build_spec(model, delta, name)
-    return write_package(spec, out), spec
+    path = write_package(spec, out)
+    if warm:
+        warm_package(path)
+    return path, spec
 
 
-def export_bank(warps, basis, delta, name: str, out) -> tuple[Path, BankSpec]:
+def export_bank(warps, basis, delta, name: str, out, warm: bool = False) -> tuple[Path, BankSpec]:
     """Derive ``warp x basis`` for every warp in ``warps``, build the bank spec at the fixed step ``delta``
     (:func:`~.bank.build_bank_spec`) and write the bank package ``out/name``.
 
     ``basis`` is one Basis, used by every member. ``warps``: a list of at least 2 stationary warps with a
-    dilation (exponential) or window-translation (linear) lag map.
+    dilation (exponential) or window-translation (linear) lag map. ``warm``: as in :func:`export`.
     """
     check_destination(out, name)          # refuse a bad name or folder before deriving
     if not isinstance(warps, (list, tuple)):
@@ -381,7 +397,58 @@ def export_bank(warps, basis, delta, name: str, out) -> tuple[Path, BankSpec]:
     for model in models:
         model.check_cost(["generator", "lag"], delta)     # refuse up front, member by member
     spec = build_bank_spec(models, delta, name)
-    return write_bank(spec, out), spec
+    path = write_bank(spec, out)
+    if warm:
+        warm_package(path)
+    return path, spec
+
+
+# Run in a fresh interpreter: import the package from its folder by file location (nothing else of that
+# folder, or of the working directory, goes on sys.path) and call its warm().
+_WARM_SCRIPT = """\
+import sys
+del sys.path[0]
+import importlib.util, os
+folder = sys.argv[1]
+name = os.path.basename(folder)
+spec = importlib.util.spec_from_file_location(name, os.path.join(folder, "__init__.py"),
+                                              submodule_search_locations=[folder])
+module = importlib.util.module_from_spec(spec)
+sys.modules[name] = module
+spec.loader.exec_module(module)
+print(" ".join(module.warm(*([sys.argv[2].split(",")] if len(sys.argv) > 2 else []))))
+"""
+
+
+def warm_package(path, dtypes=None) -> float | None:
+    """Compile every CPU kernel of the generated package at ``path`` into Numba's cache, for this machine.
+
+    Runs the package's ``warm()`` (every CPU entry point once, tiny inputs, float64 and float32 or the
+    ``dtypes`` given, one and many channels, both per-step Delta forms) in a child Python process, so
+    this process loads neither Numba nor the package; Numba writes the compiled kernels to
+    ``__pycache__`` beside the package's files (or to ``NUMBA_CACHE_DIR`` if set), and a later process
+    loads them at first use instead of compiling.
+    Prints one progress line on stderr (unless quiet). Returns the seconds it took, or None when the child
+    failed: the package is written and usable either way (it then compiles at first use), so a failure is
+    a warning on stderr, not an error.
+    """
+    path = Path(path).resolve()
+    if not progress.is_quiet():
+        print(f"symderive: compiling the CPU kernels of {path.name} for this machine (Numba cache; "
+              "10 s or more; --no-warm skips it) ...", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    argv = [sys.executable, "-c", _WARM_SCRIPT, str(path)] + ([",".join(dtypes)] if dtypes else [])
+    proc = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        print(f"symderive: warning: compiling {path.name}'s kernels in advance failed (exit {proc.returncode}: "
+              f"{lines[-1] if lines else 'no output'}); the package is written and compiles at first use",
+              file=sys.stderr, flush=True)
+        return None
+    if not progress.is_quiet():
+        print(f"symderive: compiled the CPU kernels of {path.name} in {seconds:.1f} s", file=sys.stderr, flush=True)
+    return seconds
 
 
 def import_package(folder, name: str, spec_hash: str | None = None):

@@ -250,6 +250,16 @@ def _lower_triangular(rows) -> bool:
     return all(float(x) == 0.0 for n, row in enumerate(rows) for x in row[n + 1:])
 
 
+def _variable_lower(spec: KernelSpec) -> bool:
+    """Whether A(Delta) of the per-step lag is lower triangular for every Delta: a dilation or a shift of
+    y = -log z maps a polynomial of degree n to one of degree n, so it is for a degree-graded basis
+    (Legendre, Laguerre, or any basis whose fixed A is exactly lower triangular). The per-step kernels
+    then set the upper triangle to exactly 0 and skip it."""
+    if spec.variable_kind not in ("dilation", "neglog"):
+        return False
+    return spec.basis_kind in ("legendre", "laguerre") or (spec.A is not None and _lower_triangular(spec.A))
+
+
 def _scan_layout(spec: KernelSpec) -> dict:
     """The state's layout for the kernels (one block: the whole state, :func:`block_layout`)."""
     return block_layout(int(spec.N), [spec.A], bank=False)
@@ -309,6 +319,7 @@ def basis_context(nodes, weights, table, basis_kind: str) -> dict:
         "table_rows": str(len(table)),
         "table_columns": str(len(table[0])),
         "basis_template": f"package/basis/{basis_kind}.py.jinja",
+        "basis_kind": basis_kind,        # the per-step kernels' channel-block helpers specialize on it
     }
 
 
@@ -436,6 +447,7 @@ def template_context(spec: KernelSpec) -> dict:
         "time_varying": bool(spec.time_varying),
         "variable": variable,
         "variable_kind_text": spec.variable_kind if variable else "none",
+        "variable_lower": repr(_variable_lower(spec)),
         "variable_unit": {"rotation": "Fourier modes, rotated exactly",
                           "general": "Gauss nodes of the rule chosen at export"}.get(
                               spec.variable_kind, "Gauss nodes, exact for these integrands"),
