@@ -5,7 +5,7 @@ The reference matrices are symderive's certified ``model.numeric(Delta)`` (ball 
 no generated kernel is involved) for a few distinct steps, each used many times; the reference scan is
 ``c_t = A(Delta_t) c_{t-1} + B(Delta_t) u_t`` in float64. Sizes are chosen so that every edge of the
 blocked kernels is crossed: H = 37 channels (not a multiple of the channel blocks), L = 70 steps (not a
-multiple of the time chunks), N = 10 (not a multiple of 4: zero-padded tables). Packages: a dilation
+multiple of the time chunks, set to 16 steps here), N = 10 (not a multiple of 4: zero-padded tables). Packages: a dilation
 (exponential x Legendre: lower triangular A), a window translation (linear x Legendre: dense A) and a bank
 of both (per-member lower / dense blocks); float64 and float32 input (float32 is applied in float32 by
 the shared-Delta kernel, in float64 by the per-channel one). Most of the run time is Numba compiling the
@@ -85,11 +85,14 @@ def inputs(pkg, seed):
 
 @pytest.mark.parametrize("name, dtype", [("blocks_legs", np.float64), ("blocks_legs", np.float32),
                                          ("blocks_legt", np.float64), ("blocks_bank", np.float64)])
-def test_shared_delta_chunks(packages, name, dtype):
+def test_shared_delta_chunks(packages, name, dtype, monkeypatch):
     """One Delta per row (L,), H = 37 channels: the chunked kernel (A_t formed once per step, applied per
-    channel block in u's dtype); the last state and out= agree with the returned states."""
+    channel block in u's dtype), in chunks of 16 steps (L = 70: four whole chunks and one of 6); out=
+    receives the same states."""
     entry = packages[name]
     pkg = entry[0]
+    monkeypatch.setattr(pkg._cpu, "TIME_CHUNK", 16)
+    assert pkg._cpu._chunk_length(L, np.dtype(dtype).itemsize) == 16
     u, shared, _, c0 = inputs(pkg, 1)
     ref = reference(entry, u, shared, c0)
     got = pkg.scan_variable(u.astype(dtype), shared, c0)

@@ -574,15 +574,15 @@ from numba import get_num_threads, prange as _prange  # noqa: E402  (the per-ste
 # step, the CUDA threads' code). Many channels run in channel blocks with the channel index innermost (a
 # contiguous, vectorized loop), like the fixed-step scan, the blocks in parallel:
 # - one Delta per row, shared by the channels (_scan_shared_chunks): time is cut into chunks of up to
-#   TIME_CHUNK steps; for each chunk, every step's A_t = PA PY and B_t are formed once (in parallel over
-#   the steps and members), then each block of SHARED_BLOCK channels runs the chunk's steps (in parallel over
-#   the blocks), in u's dtype;
+#   TIME_CHUNK steps; every step's A_t = PA PY and B_t are formed once (one job per step and member), and each
+#   block of SHARED_BLOCK channels runs a chunk's steps from them (one job per block), in u's dtype; the
+#   jobs of chunk k's steps and of chunk k + 1's tables run in one parallel pass;
 # - one Delta per row and channel (_each_blocks): each block of up to EACH_BLOCK channels runs the
 #   table-free step of its lag form for all its channels at once (_lag_block, by member: _member_block), in float64.
 VARIABLE_MIN_CHANNELS = 8   # fewer channels run one channel at a time
 SHARED_BLOCK = 32   # channels per job of the shared-Delta kernel
 EACH_BLOCK = 64     # channels per job of the per-channel-Delta kernel, at most (_each_width)
-TIME_CHUNK = 256    # steps per chunk of the shared-Delta kernel, at most (_chunk_length)
+TIME_CHUNK = 4096   # steps per chunk of the shared-Delta kernel, at most (_chunk_length)
 _NMC = -(-NM // 4) * 4      # NM rounded up to 4: A_t's columns (zero-padded) in groups of 4
 # per member: A(Delta) lower triangular for every Delta (its fixed A is, and its per-step lag is not a
 # translation): the kernels set its upper triangle to exactly 0 and skip it
@@ -784,42 +784,58 @@ def _chunk_apply(u, AT, BT, cs, out, keep, lower, r, h0, width, start, count):
 
 @njit(parallel=True, fastmath={"contract"}, cache=True)
 def _scan_shared_chunks(u, delta, t0, nodes, weights, sqrtw, V, table, lower, AT, BT, cs, out, keep):
-    """Variable-step scan with one Delta per row shared by the channels, in chunks of BT.shape[1] steps:
-    the chunk's A_t, B_t (_chunk_tables, in parallel over members and steps), then its steps for each
-(member, block of SHARED_BLOCK channels) (_chunk_apply, in parallel over the blocks).
+    """Variable-step scan with one Delta per row shared by the channels, in chunks of BT.shape[2] steps,
+    pipelined: one parallel pass per chunk runs chunk k - 1's steps for each (member, block of SHARED_BLOCK
+    channels) (_chunk_apply; a whole block with the constant width SHARED_BLOCK) and forms
+    chunk k's A_t, B_t (_chunk_tables, one job per member and step) into the other half of the double
+    buffers. The two kinds of jobs are interleaved evenly over the pass, so that the threads' equal
+    shares of it hold equal shares of both.
 
-    u (L, H), delta (L,); lower[r]: block r's A(Delta) lower triangular; AT (R, chunk, NM, _NMC) and BT
-    (R, chunk, NM): the chunk's tables, zero-filled, in u's dtype; cs[r * blocks + b] (_NMC,
-    SHARED_BLOCK): the state of block r's channels b SHARED_BLOCK ..., updated in place; out (L, H, N)
-    gets every state when ``keep``. The members are stationary: ``t0`` is unused.
+    u (L, H), delta (L,); lower[r]: block r's A(Delta) lower triangular; AT (2, R, chunk, NM, _NMC) and
+    BT (2, R, chunk, NM): the tables, zero-filled, in u's dtype; cs[r * blocks + b] (_NMC, SHARED_BLOCK):
+    the state of block r's channels b SHARED_BLOCK ..., updated in place; out (L, H, N) gets every state
+    when ``keep``. The members are stationary: ``t0`` is unused.
     """
     L, H = u.shape
-    chunk = BT.shape[1]
+    chunk = BT.shape[2]
+    chunks = -(-L // chunk)
     blocks = -(-H // SHARED_BLOCK)
     clocks = np.empty(L, dtype=np.float64)      # the clock before each step
     clock = t0
     for t in range(L):
         clocks[t] = clock
         clock += delta[t]
-    for start in range(0, L, chunk):
+    for k in range(chunks + 1):
+        jobs = R * blocks if k > 0 else 0                               # chunk k - 1's steps
+        start = (k - 1) * chunk
         count = min(chunk, L - start)
-        for item in _prange(R * count):
-            r = item // count
-            tt = item - r * count
-            _chunk_tables(r, tt, delta[start + tt], clocks[start + tt], nodes, weights, sqrtw, V, table, lower[r],
-                          AT, BT)
-        for job in _prange(R * blocks):
-            r = job // blocks
-            h0 = (job - r * blocks) * SHARED_BLOCK
-            if h0 + SHARED_BLOCK <= H:
-                _chunk_apply(u, AT, BT, cs[job], out, keep, lower[r], r, h0, SHARED_BLOCK, start, count)
+        forming = min(chunk, L - k * chunk) if k < chunks else 0       # chunk k's tables
+        total = jobs + R * forming
+        for item in _prange(total):
+            first = (item * jobs) // total                              # apply jobs before this item
+            if ((item + 1) * jobs) // total > first:                    # this item is apply job ``first``
+                r = first // blocks
+                h0 = (first - r * blocks) * SHARED_BLOCK
+                if h0 + SHARED_BLOCK <= H:
+                    _chunk_apply(u, AT[(k - 1) % 2], BT[(k - 1) % 2], cs[first], out, keep, lower[r], r, h0,
+                                 SHARED_BLOCK, start, count)
+                else:
+                    _chunk_apply(u, AT[(k - 1) % 2], BT[(k - 1) % 2], cs[first], out, keep, lower[r], r, h0,
+                                 H - h0, start, count)
             else:
-                _chunk_apply(u, AT, BT, cs[job], out, keep, lower[r], r, h0, H - h0, start, count)
+                index = item - ((item + 1) * jobs) // total             # table job: (member, step)
+                r = index // forming
+                tt = index - r * forming
+                t = k * chunk + tt
+                _chunk_tables(r, tt, delta[t], clocks[t], nodes, weights, sqrtw, V, table, lower[r], AT[k % 2],
+                              BT[k % 2])
 
 
 def _chunk_length(L, itemsize):
-    """Steps per chunk: TIME_CHUNK, fewer where the chunk's A_t would pass 2 MiB (at least 8), at most L."""
-    fit = (2 << 20) // (R * NM * _NMC * itemsize)
+    """Steps per chunk: TIME_CHUNK, fewer where the chunk's A_t would pass 16 MiB (at least 8), at most L.
+    Long chunks mean few parallel passes, each ending in a wait for all the threads: on a machine shared
+    with other work, a wait can cost a scheduler time slice, far more than the memory."""
+    fit = (16 << 20) // (R * NM * _NMC * itemsize)
     return max(1, min(L, TIME_CHUNK, max(8, fit)))
 
 
@@ -840,8 +856,8 @@ def _scan_steps_shared(u, delta, t0, nodes, weights, sqrtw, V, table, state, out
         return
     dtype = u.dtype
     chunk = _chunk_length(L, dtype.itemsize)
-    AT = np.zeros((R, chunk, NM, _NMC), dtype=dtype)
-    BT = np.zeros((R, chunk, NM), dtype=dtype)
+    AT = np.zeros((2, R, chunk, NM, _NMC), dtype=dtype)
+    BT = np.zeros((2, R, chunk, NM), dtype=dtype)
     blocks = -(-H // SHARED_BLOCK)
     padded = np.zeros((blocks * SHARED_BLOCK, R, _NMC), dtype=dtype)      # [channel, block r, n]
     padded[:H, :, :NM] = state.reshape(H, R, NM)
