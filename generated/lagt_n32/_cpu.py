@@ -420,8 +420,9 @@ def _lag_block(shift, e_shift, u, c, nxt, width, nodes, weights, sqrtw, V, table
 def _node_values():
     """V[j, k] = sqrt(w_j) p_k(x_j) at the fixed quadrature nodes (computed once at import, in Python)."""
     V = np.zeros((M, NM), dtype=np.float64)
+    row = getattr(_basis_row, "py_func", _basis_row)   # plain Python (also under NUMBA_DISABLE_JIT=1)
     for j in range(_NODES.shape[0]):       # a rotation (Fourier) has M modes and no nodes: V stays 0
-        _basis_row.py_func(float(_NODES[j]), float(_SQRTW[j]), _TABLE, V[j])
+        row(float(_NODES[j]), float(_SQRTW[j]), _TABLE, V[j])
     return V
 
 
