@@ -36,6 +36,12 @@ The two models differ (ours: dense N x N lag operator evaluated by quadrature pe
 diagonal A, N multiplies per channel-step, then a readout): the figure is the time per channel-step of
 each, not the same arithmetic.
 
+Forward + backward (the PyTorch bridge, issue 14): ``pkg.torch.selective_scan(u, delta, C, D)`` with u,
+delta (B, L, H) float32 and C (H, N), D (H,), forward only (no_grad) and forward + backward of ``y.sum()``
+(gradients for u, delta, C, D), against ``selective_scan_ref`` under torch autograd at the same
+(B, L, H, N) with the same four gradients, and against a torch autograd loop over dense LegS matrices
+(``matrix_exp(Delta A_gen)`` per channel and step, on a smaller problem; per channel-step figures).
+
 Where the package has ``scan_readout(u, C, D)`` (y = C c_t + D u_t per channel), it is timed against
 jax scan + the same readout.
 
@@ -620,6 +626,132 @@ def selective(packages, peers, runner, L, H, Ns, ssr):
         print(f"{N:>4} " + " ".join(cells) + f" {rounds:>3}", flush=True)
 
 
+def _dense_legs(torch, pkg, u, delta, C, D):
+    """The torch autograd reference for LegS: a loop over time with dense per-step matrices of every channel,
+    A(Delta) = matrix_exp(Delta A_gen) and B(Delta) = A_gen^{-1} (A(Delta) - I) B_gen (exact for a dilation,
+    docs/math.md, section 3.3), batched over the B H channels; y_t = C . c_t + D u_t."""
+    n_batch, L, H = u.shape
+    N = pkg.N
+    Ag = torch.tensor(np.asarray(pkg.A_GEN), dtype=u.dtype)
+    Bg = torch.tensor(np.asarray(pkg.B_GEN), dtype=u.dtype)
+    b0 = torch.linalg.solve(Ag, Bg)                          # A_gen^{-1} B_gen (A(Delta) commutes with A_gen)
+    c = torch.zeros(n_batch * H, N, dtype=u.dtype)
+    eye = torch.eye(N, dtype=u.dtype)
+    ys = []
+    for t in range(L):
+        d = delta[:, t, :].reshape(-1)
+        A = torch.linalg.matrix_exp(d[:, None, None] * Ag)
+        Bd = (A - eye) @ b0
+        c = (A @ c[:, :, None])[:, :, 0] + Bd * u[:, t, :].reshape(-1, 1)
+        ys.append((c.reshape(n_batch, H, N) * C).sum(-1) + D * u[:, t, :])
+    return torch.stack(ys, dim=1)
+
+
+def selective_backward(packages, peers, runner, shape, dense_shape, Ns, ssr):
+    """Forward + backward under torch autograd, float32, ns per channel-step (module docstring)."""
+    B, L, H = shape
+    print(f"\n== selective scan, forward + backward under torch autograd, B x L x H = {B} x {L} x {H}, float32, "
+          "ns per channel-step ==")
+    torch = peers.get("torch")
+    if torch is None:
+        print("skipped: torch is not installed")
+        return
+    print("ours: pkg.torch.selective_scan(u, delta (B, L, H), C (H, N), D (H,)); fwd under no_grad, f+b: forward "
+          "and backward of y.sum() for u, delta, C, D. ref: mamba-ssm's selective_scan_ref(u, delta, A, B, C, D) "
+          "with A = S4D-real (H, N), B (H, N) fixed, the same four gradients. dense: a torch autograd loop over "
+          f"dense LegS matrices matrix_exp(Delta A_gen) of every channel, on B x L x H = {' x '.join(map(str, dense_shape))}. "
+          "x = peer f+b / ours f+b; f+b/fwd: ours, forward + backward over forward only")
+    print(f"{'N':>4} {'ours fwd':>9} {'ours f+b':>9} {'f+b/fwd':>8} {'ref fwd':>9} {'ref f+b':>9} {'x':>6} "
+          f"{'dense f+b':>10} {'x':>6} {'rnd':>3}")
+    for N in Ns:
+        pkg = packages[N]
+        if runner.late():
+            print(f"{N:>4} skipped: past --max-minutes")
+            continue
+        if getattr(pkg, "_cpu", None) is None or getattr(pkg._cpu, "DERIVATIVE_ROUTE", None) is None:
+            print(f"{N:>4} no PyTorch bridge in this package (regenerate it)")
+            continue
+        mt = pkg.torch
+        g = torch.Generator().manual_seed(N)
+        u = torch.randn(B, L, H, generator=g).requires_grad_()
+        delta = torch.exp(torch.empty(B, L, H).uniform_(np.log(1e-3), np.log(1e-1), generator=g)).requires_grad_()
+        C = torch.randn(H, N, generator=g).requires_grad_()
+        D = torch.randn(H, generator=g).requires_grad_()
+        leaves = (u, delta, C, D)
+
+        def ours_fwd():
+            with torch.no_grad():
+                return mt.selective_scan(u, delta, C, D)
+
+        def ours_fb():
+            for x in leaves:
+                x.grad = None
+            y = mt.selective_scan(u, delta, C, D)
+            y.sum().backward()
+            return y
+        methods = [("ours fwd", ours_fwd), ("ours f+b", ours_fb)]
+        if ssr is not None:
+            tu = u.detach().transpose(1, 2).contiguous().requires_grad_()          # (B, H, L)
+            td = delta.detach().transpose(1, 2).contiguous().requires_grad_()
+            tA = -torch.arange(1, N + 1, dtype=torch.float32).repeat(H, 1)
+            tB = torch.randn(H, N, generator=g)
+            tC = C.detach().clone().requires_grad_()
+            tD = D.detach().clone().requires_grad_()
+
+            def ref_fwd():
+                with torch.no_grad():
+                    return ssr(tu, td, tA, tB, tC, tD)
+
+            def ref_fb():
+                for x in (tu, td, tC, tD):
+                    x.grad = None
+                y = ssr(tu, td, tA, tB, tC, tD)
+                y.sum().backward()
+                return y
+            methods += [("ref fwd", ref_fwd), ("ref f+b", ref_fb)]
+        dB, dL, dH = dense_shape
+        du = u.detach()[:dB, :dL, :dH].clone().requires_grad_()
+        dd = delta.detach()[:dB, :dL, :dH].clone().requires_grad_()
+        dC = C.detach()[:dH].clone().requires_grad_()
+        dD = D.detach()[:dH].clone().requires_grad_()
+
+        def dense_fb():
+            for x in (du, dd, dC, dD):
+                x.grad = None
+            y = _dense_legs(torch, pkg, du, dd, dC, dD)
+            y.sum().backward()
+            return y
+        methods.append(("dense f+b", dense_fb))
+        # the dense loop is checked against ours on its sub-problem: forward and the step's gradient
+        y_ours = mt.selective_scan(du, dd, dC, dD)
+        grad_ours = torch.autograd.grad(y_ours.sum(), dd)[0]
+        y_dense = _dense_legs(torch, pkg, du, dd, dC, dD)
+        grad_dense = torch.autograd.grad(y_dense.sum(), dd)[0]
+        with torch.no_grad():
+            agree = (float((y_ours - y_dense).abs().max() / y_dense.abs().max()),
+                     float((grad_ours - grad_dense).abs().max() / grad_dense.abs().max()))
+        best, rounds = {}, 0
+        start = time.perf_counter()
+        for _ in range(runner.repeats):
+            rounds += 1
+            for name, fn in methods:
+                gc.collect()
+                seconds, result = runner.pair(fn)
+                del result
+                count = dB * dL * dH if name == "dense f+b" else B * L * H
+                best[name] = min(best.get(name, np.inf), seconds / count * 1e9)
+            if time.perf_counter() - start > runner.round_seconds or runner.late():
+                break
+        cells = [f"{best['ours fwd']:9.1f}", f"{best['ours f+b']:9.1f}", f"{best['ours f+b'] / best['ours fwd']:8.2f}"]
+        if "ref f+b" in best:
+            cells += [f"{best['ref fwd']:9.1f}", f"{best['ref f+b']:9.1f}", f"{best['ref f+b'] / best['ours f+b']:6.2f}"]
+        else:
+            cells += [f"{'-':>9}", f"{'-':>9}", f"{'-':>6}"]
+        cells += [f"{best['dense f+b']:10.1f}", f"{best['dense f+b'] / best['ours f+b']:6.2f}"]
+        print(f"{N:>4} " + " ".join(cells) + f" {rounds:>3}   (dense vs ours, float32: y {agree[0]:.1e}, "
+              f"d/dDelta {agree[1]:.1e})", flush=True)
+
+
 def readout(packages, peers, runner, L, H, worst):
     have = {N: pkg for N, pkg in packages.items() if hasattr(pkg, "scan_readout")}
     print(f"\n== readout y_t = C c_t + D u_t (pkg.scan_readout), L x H = {L} x {H} ==")
@@ -660,6 +792,9 @@ def readout(packages, peers, runner, L, H, worst):
 # ---------------------------------------------------------------------- main
 
 
+SECTIONS = ("fixed", "selective", "backward", "readout")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run; figures not comparable)")
@@ -678,13 +813,22 @@ def main(argv=None) -> int:
                         help="mamba-ssm source archive (.tar.gz/.zip) or extracted folder (default: look in --cache)")
     parser.add_argument("--cache", default=str(DEFAULT_CACHE),
                         help=f"folder for the mamba-ssm archive and the exported packages (default {DEFAULT_CACHE})")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     cache_dir = Path(args.cache).expanduser()
     if args.quick:
         fixed_sizes, (sel_L, sel_H), Ns = [(512, 32), (2000, 1)], (256, 16), (16, 64, 256)
+        back_shape, dense_shape = (2, 128, 8), (1, 32, 4)
     else:
         fixed_sizes, (sel_L, sel_H), Ns = [(4096, 256), (10_000, 1)], (4096, 256), (16, 64, 256)
+        back_shape, dense_shape = (4, 1024, 64), (1, 256, 16)
+    unknown = set(args.sections.split(",")) - set(SECTIONS)
+    if unknown:
+        parser.error(f"--sections: unknown {', '.join(sorted(unknown))}; valid: {', '.join(SECTIONS)}")
+    if "fixed" not in args.sections.split(","):
+        Ns = tuple(N for N in Ns if N != 256)
     runner = Runner(max(1, args.repeats), args.round_seconds, started + 60.0 * args.max_minutes)
 
     print(f"load average at start: {load_average()}")
@@ -708,13 +852,20 @@ def main(argv=None) -> int:
 
     worst = {}
     # cheap configurations first, the largest (H = 256, N = 256) last, so a late run loses the fewest
-    fixed_legend(args.loop_gflop)
-    fixed_step(packages, peers, runner, [fixed_sizes[1]], worst, args.loop_gflop)
-    fixed_step({N: p for N, p in packages.items() if N < 256}, peers, runner, [fixed_sizes[0]], worst,
-               args.loop_gflop)
-    selective(packages, peers, runner, sel_L, sel_H, [N for N in (16, 64) if N in packages], ssr)
-    readout({N: packages[N] for N in (16, 64) if N in packages}, peers, runner, *fixed_sizes[0], worst)
-    if 256 in packages:
+    if "fixed" in set(args.sections.split(",")):
+        fixed_legend(args.loop_gflop)
+        fixed_step(packages, peers, runner, [fixed_sizes[1]], worst, args.loop_gflop)
+        fixed_step({N: p for N, p in packages.items() if N < 256}, peers, runner, [fixed_sizes[0]], worst,
+                   args.loop_gflop)
+    wanted = set(args.sections.split(","))
+    if "selective" in wanted:
+        selective(packages, peers, runner, sel_L, sel_H, [N for N in (16, 64) if N in packages], ssr)
+    if "backward" in wanted:
+        selective_backward(packages, peers, runner, back_shape, dense_shape,
+                           [N for N in (16, 64) if N in packages], ssr)
+    if "readout" in wanted:
+        readout({N: packages[N] for N in (16, 64) if N in packages}, peers, runner, *fixed_sizes[0], worst)
+    if 256 in packages and "fixed" in wanted:
         print("\n== fixed step, continued: the largest configuration ==")
         fixed_legend(args.loop_gflop, short=True)
         fixed_step({256: packages[256]}, peers, runner, [fixed_sizes[0]], worst, args.loop_gflop)

@@ -89,8 +89,10 @@ for name in names:
     for kernel_name, function in module._KERNELS:
         for dtype in (types.float32, f64):
             kinds = {"u": types.Array(dtype, 2, "C"), "out": types.Array(dtype, 3, "C"),
+                     "u3": types.Array(dtype, 3, "C"), "v1": types.Array(dtype, 1, "C"),
                      "a1": types.Array(f64, 1, "C"), "a2": types.Array(f64, 2, "C"),
-                     "a3": types.Array(f64, 3, "C"), "f64": f64, "i64": types.int64, "bool": types.boolean}
+                     "a3": types.Array(f64, 3, "C"), "a4": types.Array(f64, 4, "C"),
+                     "f64": f64, "i64": types.int64, "bool": types.boolean}
             sig = tuple(kinds[kind] for kind in signatures[kernel_name].split())
             ptx, _ = cuda.compile_ptx(module._rebind(function, namespace), sig, cc=(9, 0))
             assert ".entry" in ptx
@@ -102,8 +104,8 @@ def compile_ptx(folder, names, signatures: dict, home: str) -> subprocess.Comple
     """Compile every kernel of the packages ``names`` in ``folder`` to PTX (cc 9.0), float32 and float64 u.
 
     ``signatures``: ``{kernel name: argument kinds}``, the kinds separated by spaces: ``u`` (L, H) and
-    ``out`` (L, N, H) arrays of the dtype under test; ``a1``, ``a2``, ``a3`` float64 arrays of 1, 2, 3
-    dimensions; ``f64``, ``i64``, ``bool`` scalars. A kernel missing from ``signatures`` fails the run.
+    ``out`` (L, N, H) arrays of the dtype under test, ``u3`` and ``v1`` arrays of that dtype with 3 and 1
+    dimensions; ``a1``, ``a2``, ``a3``, ``a4`` float64 arrays of 1 to 4 dimensions; ``f64``, ``i64``, ``bool`` scalars. A kernel missing from ``signatures`` fails the run.
     Runs in a child process with ``CUDA_HOME=home``; returns it (stdout: one ``NAME KERNEL DTYPE ok``
     line per kernel and dtype).
     """

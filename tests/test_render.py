@@ -121,7 +121,7 @@ def legs_spec():
 def test_rendering_is_deterministic_and_names_its_spec(legs_spec):
     first, second = render_package(legs_spec), render_package(legs_spec)
     assert first == second
-    assert sorted(first) == ["__init__.py", "_checks.py", "_cpu.py", "_cuda.py", "_data.py"]
+    assert sorted(first) == ["__init__.py", "_checks.py", "_cpu.py", "_cuda.py", "_data.py", "torch.py"]
     other = spec_of(sd.warps.exponential(), sd.bases.legendre(8), "1/50", "legs_test")
     assert other.hash != legs_spec.hash
     rendered = render_package(other)
@@ -388,7 +388,10 @@ PTX_SIGNATURES = {"_scan_fixed_kernel": "u a2 a1 a2 out a2 out a2 a1 i64",
                   "_chunk_local_kernel": "u a2 a1 a2 i64 i64 a3 out out a2 a1 i64",
                   "_chunk_carry_kernel": "a2 a3 a3 a2",
                   "_chunk_carry_in_kernel": "a2 i64 i64 a3 out out a2 i64",
-                  "_scan_steps_kernel": "u a2 i64 f64 a1 a1 a1 a2 a2 a2 out a2 bool"}
+                  "_scan_steps_kernel": "u a2 i64 f64 a1 a1 a1 a2 a2 a2 out a2 bool",
+                  "_bridge_forward_kernel": "u3 u3 bool u3 bool v1 u3 i64 u3 a4 a3 a1 a1 a1 a1 a1 a2 a2",
+                  "_bridge_backward_kernel": ("u3 u3 bool u3 bool v1 a4 i64 a3 a3 a3 a3 a4 a2 a3 a3 a2 a1 a1 a1 a1 a1 a1 "
+                                              "a2 a2")}
 
 
 @pytest.mark.slow
@@ -406,5 +409,6 @@ def test_cuda_kernels_compile_to_ptx(tmp_path):
         names.append(name)
     out = compile_ptx(tmp_path, names, PTX_SIGNATURES, home)
     assert out.returncode == 0, out.stderr[-3000:]
-    # 2 dtypes x (fixed, 4 kernels each: legs, legt, fourier; per-step: legs, legt, scale)
-    assert out.stdout.count(" ok") == 2 * (3 * 4 + 3)
+    # 2 dtypes x (fixed, 4 kernels each: legs, legt, fourier; per-step: legs, legt, scale, fourier (general);
+    # the selective scan's forward and backward: legs, legt)
+    assert out.stdout.count(" ok") == 2 * (3 * 4 + 4 + 2 * 2)

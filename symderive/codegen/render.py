@@ -42,6 +42,7 @@ PACKAGE_FILES = {
     "_checks.py": "package/_checks.py.jinja",
     "_cpu.py": "package/_cpu.py.jinja",
     "_cuda.py": "package/_cuda.py.jinja",
+    "torch.py": "package/torch.py.jinja",
 }
 
 _ENV: jinja2.Environment | None = None
@@ -169,17 +170,26 @@ def _device_functions(spec: KernelSpec) -> list[str]:
     if spec.variable_kind is None:
         return []
     if spec.variable_kind == "rotation":
-        return ["_translation_parameters", "_lag_parameters", "_cos_integral", "_sin_integral", "_mode_integral",
-                "_extended_integral", "_rotate_add",
-                "_window_input", "_lag_step"]
-    names = ["_basis_row"]
-    if spec.variable_kind == "general":
-        names += [function[0] for function in spec.lag_code]
-    names += _affine_step(spec)
-    names.append("_lag_parameters")
-    if spec.variable_kind == "neglog":
-        names.append("_neglog_input")
-    return names + ["_lag_step"]
+        names = ["_translation_parameters", "_lag_parameters", "_cos_integral", "_sin_integral", "_mode_integral",
+                 "_extended_integral", "_rotate_add",
+                 "_window_input", "_lag_step"]
+        if spec.derivative_route:
+            names = ["_basis_row"] + names + ["_translation_cutoff"]
+    else:
+        names = ["_basis_row"]
+        if spec.variable_kind == "general":
+            names += [function[0] for function in spec.lag_code]
+            names += [spec.velocity_code[0]] if spec.velocity_code else []
+        names += _affine_step(spec)
+        names.append("_lag_parameters")
+        if spec.variable_kind == "neglog":
+            names.append("_neglog_input")
+        names.append("_lag_step")
+        if spec.derivative_route and spec.variable_kind != "general":
+            names.append(f"_{spec.variable_kind}_cutoff")
+    if spec.derivative_route:      # the selective scan's steps (package/cpu/adjoint.py.jinja)
+        names += ["_lag_cutoff", "_lag_adjoint", "_bridge_step", "_bridge_adjoint_step"]
+    return names
 
 
 def _variable_template(spec: KernelSpec) -> str | None:
@@ -210,6 +220,29 @@ def _lag_functions(spec: KernelSpec) -> list[dict]:
             for name, arguments, assignments, result, formula in spec.lag_code]
 
 
+def _velocity_function(spec: KernelSpec) -> list[dict]:
+    """The printed velocity ``v(z) = 1/g'(z)`` of a general warp, when the package differentiates in Delta."""
+    if not spec.velocity_code:
+        return []
+    name, arguments, assignments, result, formula = spec.velocity_code
+    return [{"name": name, "arguments": ", ".join(arguments), "assignments": list(assignments), "result": result,
+             "formula": _comment_text(f"{name[1:]}({', '.join(arguments)}) = {formula}")}]
+
+
+def derivative_context(spec: KernelSpec) -> dict:
+    """Values of the reverse-mode kernels (package/cpu/adjoint.py.jinja) and the PyTorch bridge."""
+    route = spec.derivative_route
+    reason = spec.derivative_note or "this package has no derivative route"
+    return {
+        "derivative_route": route,
+        "derivative_route_text": repr(route),
+        "G_int": _matrix_lines(spec.G_int) if route == "closed" else [],
+        "D_basis": _matrix_lines(spec.D_basis) if route == "quadrature" else [],
+        "p_one": _lines(_vector(spec.p_one)) if route else [],
+        "no_derivative_reason": _string_literal_lines(reason if route is None else ""),
+    }
+
+
 def _basis_function(spec: KernelSpec) -> dict:
     """The printed functions of a custom basis (``basis_kind`` "printed"), ready for the template."""
     if spec.basis_kind != "printed":
@@ -227,7 +260,7 @@ def _general_context(spec: KernelSpec) -> dict:
     delta_max = spec.delta_max if general and spec.delta_max is not None else math.inf
     clamp = general and spec.window is not None
     return {
-        "lag_functions": _lag_functions(spec) if general else [],
+        "lag_functions": (_lag_functions(spec) + _velocity_function(spec)) if general else [],
         "power": str(int(spec.power)),
         "power_less_one": str(int(spec.power) - 1),
         "delta_clamp": _float(spec.window) if clamp else None,
@@ -475,6 +508,7 @@ def template_context(spec: KernelSpec) -> dict:
         "lag_template": _lag_template(spec),
         **_general_context(spec),
         **_basis_function(spec),
+        **derivative_context(spec),
         "variable_template": _variable_template(spec),
         "cpu_fixed_template": ("package/cpu/fixed_stationary.py.jinja" if fixed
                                else "package/cpu/fixed_time_varying.py.jinja"),

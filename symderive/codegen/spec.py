@@ -52,7 +52,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import sympy as sp
 
-from ..derivation.model import LagModel
+from ..derivation import lag_derivative
+from ..derivation.model import ROUTE_EXACT, LagModel
+from ..errors import DerivationError
+import mpmath
 from ..errors import InputError
 from . import step_rule
 from ..symbols import DELTA, Y_POS, Z
@@ -94,6 +97,12 @@ class KernelSpec:
     power: int = 1                 # "general": the substitution z = z_Delta u**power on [0, z_Delta]
     delta_max: float | None = None  # "general": the largest step the rule was verified for (inf: any)
     delta_min: float | None = None  # "general": the smallest step the rule was verified for
+    derivative_route: str | None = None   # d/dDelta of the lag matrices: "closed" or "quadrature" (None: none)
+    derivative_note: str | None = None    # why there is no derivative route
+    G_int: tuple = ()              # "closed": the interior generator <p_m, v p_k'>_w (lag_derivative)
+    p_one: tuple = ()              # p(1), the basis at the present
+    D_basis: tuple = ()            # "quadrature": p_k' = sum_m D[m, k] p_m
+    velocity_code: tuple = ()      # "quadrature": the printed _velocity(z) = 1/g'(z)
     spec_version: int = SPEC_VERSION
 
     def to_json(self) -> str:
@@ -289,9 +298,79 @@ def build_spec(model: LagModel, delta, name: str) -> KernelSpec:
             variable_note = (f"the {N}-point Gauss-Laguerre weights underflow float64 (the smallest is below "
                              f"{SMALLEST_WEIGHT:g}; this happens above N ~ 175), so the per-step log-Laguerre "
                              "lag cannot be evaluated accurately; use scan with the fixed step DELTA")
+    derivative = _derivative(model, variable_kind, coordinate, None if model.warp.time_varying else exact_delta)
     return KernelSpec(
         name=name, warp=model.warp.spec, basis=basis.spec, N=N, delta=delta_f, delta_exact=delta_exact,
         time_varying=model.warp.time_varying, route=route, A=A, B=B, A_gen=_rows(A_gen), B_gen=_column(B_gen),
         variable_kind=variable_kind, rate=rate, window=window, basis_kind=basis_kind, coordinate=coordinate,
         modes=modes, coefficients=coeffs, nodes=nodes, weights=weights, variable_note=variable_note,
-        lag_code=lag_code, power=power, delta_max=delta_max, delta_min=delta_min, basis_code=basis_code)
+        lag_code=lag_code, power=power, delta_max=delta_max, delta_min=delta_min, basis_code=basis_code,
+        **derivative)
+
+
+def _derivative(model: LagModel, variable_kind, coordinate, exact_delta) -> dict:
+    """The spec fields of ``d/dDelta`` (:mod:`..derivation.lag_derivative`): the closed route's interior
+    generator and ``p(1)``, checked against the generator (``A_gen = G_int - B_gen p(1)^T``) and, on the exact
+    lag route, against a 50-digit central difference of the certified lag matrices at ``DELTA``; or the
+    quadrature route's derivative matrix and printed velocity; or the reason there is none."""
+    def none(reason):
+        return {"derivative_route": None, "derivative_note": reason}
+    if model.warp.time_varying:
+        return none("the warp is time-varying: its step matrices depend on the clock as well as on Delta, and "
+                    "d/dDelta is derived for stationary warps only")
+    if variable_kind is None:
+        return none("the package has no per-step Delta (scan_variable), so there is nothing to differentiate")
+    reason = lag_derivative.closure(model)
+    dps = 40
+    if variable_kind == "general" and coordinate != "z":
+        return none("the per-step kernel works in y = -log z with a printed lag map; d/dDelta is derived for "
+                    "the affine lag forms and for general warps with a basis in z")
+    velocity = {}
+    if variable_kind == "general":
+        try:
+            velocity = {"velocity_code": _printed(print_function("_velocity", model.warp.velocity(), (Z,)))}
+        except UnprintableExpression as exc:
+            return none(f"the velocity of the warp cannot be printed into a kernel ({exc})")
+    if reason is None:
+        G = lag_derivative.interior_generator(model, dps)
+        p1 = lag_derivative.p_one(model, dps)
+        Ag, Bg = model.numeric_generator("mpmath", dps=dps)
+        with mpmath.workdps(dps):
+            gap = mpmath.mnorm(G - Bg * p1.T - Ag, 1)
+            scale = 1 + mpmath.mnorm(Ag, 1)
+        if gap > mpmath.mpf(10) ** (-25) * scale:
+            raise DerivationError(f"d/dDelta of {model.warp.spec} x {model.basis.spec}: the interior generator "
+                                  f"disagrees with A_gen by {mpmath.nstr(gap, 3)} (A_gen = G_int - B_gen p(1)^T)")
+        if model.lag_route() == ROUTE_EXACT and exact_delta is not None:
+            _check_derivative(model, exact_delta)
+        return {"derivative_route": lag_derivative.ROUTE_CLOSED, "G_int": _rows(_mp_float(G)),
+                "p_one": _column(_mp_float(p1)), **velocity}
+    if variable_kind == "general" and model.basis.polynomial_form is not None:
+        try:
+            D = lag_derivative.derivative_matrix(model, dps)
+        except InputError as exc:
+            return none(f"{reason}, and the quadrature route needs {exc}")
+        return {"derivative_route": lag_derivative.ROUTE_QUADRATURE, "D_basis": _rows(_mp_float(D)),
+                "p_one": _column(_mp_float(lag_derivative.p_one(model, dps))), **velocity}
+    return none(f"{reason}; the quadrature route needs the general per-step kernel and a basis polynomial in z")
+
+
+def _mp_float(M) -> np.ndarray:
+    return np.array([[float(M[i, j]) for j in range(M.cols)] for i in range(M.rows)], dtype=np.float64)
+
+
+def _check_derivative(model: LagModel, exact_delta) -> None:
+    """The closed route's ``dA/dDelta, dB/dDelta`` at the package's step against a central difference of the
+    certified lag matrices at 50 digits (step 1e-15: error about 1e-30); a disagreement is an error."""
+    delta = exact_delta
+    h = sp.Rational(1, 10**15)
+    dA, dB = lag_derivative.numeric_lag_derivative(model, delta, dps=50)
+    Ap, Bp = model.numeric(delta + h, dtype="mpmath", dps=50)
+    Am, Bm = model.numeric(delta - h, dtype="mpmath", dps=50)
+    with mpmath.workdps(50):
+        hm = mpmath.mpf(1) / 10**15
+        gap = max(mpmath.mnorm((Ap - Am) / (2 * hm) - dA, 1), mpmath.mnorm((Bp - Bm) / (2 * hm) - dB, 1))
+        scale = 1 + mpmath.mnorm(dA, 1)
+    if gap > mpmath.mpf(10) ** (-20) * scale:
+        raise DerivationError(f"d/dDelta of {model.warp.spec} x {model.basis.spec} at Delta = {sp.sstr(delta)}: the closed "
+                              f"route and a 50-digit central difference disagree by {mpmath.nstr(gap, 3)}")
