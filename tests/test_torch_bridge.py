@@ -10,6 +10,7 @@ Packages: LegS (dilation), LegT (window translation), the power-law warp 1/(1 - 
 quadrature route of d/dDelta) and a bank of an exponential and a window member.
 """
 
+import contextlib
 import importlib
 import json
 import os
@@ -123,34 +124,58 @@ FIXED_C, INPUT_C = (lambda B, L, H, N: (H, N)), (lambda B, L, H, N: (B, L, N))
 CASES = [("shared-fixedC", SHARED, FIXED_C), ("channel-inputC", CHANNEL, INPUT_C), ("scalar-inputC", SCALAR, INPUT_C)]
 
 
-@pytest.mark.parametrize("name", ["legs5", "legt5", "pow4", "bank3"])
+@contextlib.contextmanager
+def kernel_path(pkg, path):
+    """The CPU kernels' two paths: one job per channel (few channels), or blocks of channels stepped together
+    (from BLOCK_MIN_CHANNELS channels on; forced here for the tests' small H)."""
+    saved = pkg.torch.BLOCK_MIN_CHANNELS
+    pkg.torch.BLOCK_MIN_CHANNELS = 1 if path == "blocks" else 10**9
+    try:
+        yield
+    finally:
+        pkg.torch.BLOCK_MIN_CHANNELS = saved
+
+
+# every package on the per-channel path; the block path (its kernels take 20-50 s to compile) for LegS in the
+# default run, for the others with -m slow (pow4: block forward, per-channel backward; bank3: both block
+# adjoints, dilation and translation)
+PATHS = ([pytest.param("channels", name, id=f"channels-{name}") for name in ("legs5", "legt5", "pow4", "bank3")]
+         + [pytest.param("blocks", "legs5", id="blocks-legs5")]
+         + [pytest.param("blocks", name, id=f"blocks-{name}", marks=pytest.mark.slow)
+            for name in ("legt5", "pow4", "bank3")])
+
+
+@pytest.mark.parametrize("path,name", PATHS)
 @pytest.mark.parametrize("case,delta_shape,c_shape", CASES, ids=[c[0] for c in CASES])
-def test_forward_and_gradients_match_torch_reference(packages, name, case, delta_shape, c_shape):
+def test_forward_and_gradients_match_torch_reference(packages, path, name, case, delta_shape, c_shape):
     pkg = packages[1][name]
-    args = _inputs(pkg.N, delta_shape, c_shape, seed=len(case) + len(name))
-    y, last = pkg.torch.selective_scan(*args, return_last_state=True)
+    args = _inputs(pkg.N, delta_shape, c_shape, seed=len(case) + len(name), H=3 if path == "channels" else 11)
+    with kernel_path(pkg, path):
+        y, last = pkg.torch.selective_scan(*args, return_last_state=True)
     ry, rlast = _reference(name, *args)
     with torch.no_grad():
         assert float((y - ry).abs().max()) < 1e-11 * float(ry.abs().max())
         assert float((last - rlast).abs().max()) < 1e-11 * float(rlast.abs().max())
     gen = torch.Generator().manual_seed(1)
     wy, wl = torch.randn(y.shape, dtype=y.dtype, generator=gen), torch.randn(last.shape, dtype=y.dtype, generator=gen)
-    ours = torch.autograd.grad((y * wy).sum() + (last * wl).sum(), args)
+    with kernel_path(pkg, path):
+        ours = torch.autograd.grad((y * wy).sum() + (last * wl).sum(), args)
     theirs = torch.autograd.grad((ry * wy).sum() + (rlast * wl).sum(), args)
     for label, a, b in zip(("u", "delta", "C", "D", "c0"), ours, theirs):
         assert a.shape == b.shape, label
         assert float((a - b).abs().max()) < 1e-9 * (1 + float(b.abs().max())), label
 
 
-@pytest.mark.parametrize("name", ["legs5", "legt5", "pow4", "bank3"])
+@pytest.mark.parametrize("path,name", PATHS)
 @pytest.mark.parametrize("case,delta_shape,c_shape", CASES[:2], ids=[c[0] for c in CASES[:2]])
-def test_gradcheck(packages, name, case, delta_shape, c_shape):
+def test_gradcheck(packages, path, name, case, delta_shape, c_shape):
     pkg = packages[1][name]
     args = _inputs(pkg.N, delta_shape, c_shape, seed=7, B=2, L=5, H=2)
 
     def f(*a):
         return pkg.torch.selective_scan(*a, return_last_state=True)
-    assert torch.autograd.gradcheck(f, tuple(args), eps=1e-6, atol=1e-7, rtol=1e-6)
+    with kernel_path(pkg, path):
+        assert torch.autograd.gradcheck(f, tuple(args), eps=1e-6, atol=1e-7, rtol=1e-6)
 
 
 def test_forward_matches_the_numpy_route(packages):

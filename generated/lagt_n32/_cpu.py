@@ -1050,6 +1050,92 @@ def _bridge_backward(u, dl, per_channel, C, input_readout, D, checkpoints, K, dy
                 dc0[b, h, n] = gt[n]
 
 
+# ---------------------------------------------------------------------- the same, in blocks of channels
+
+# Many channels run in blocks of up to EACH_BLOCK channels of one batch row, the channel index innermost
+# (a contiguous, vectorized loop), like scan_variable's per-channel kernel: the forward step is each
+# block's _lag_block. The
+# per-channel kernels above stay the reference (and the CUDA threads' code). This lag form has no block
+# adjoint: the backward pass runs the per-channel kernel.
+BRIDGE_BLOCKS = False   # whether _bridge_backward_blocks exists
+_VT = np.ascontiguousarray(_V.T)     # V^T: the dilation's adjoint spreads the node values back with it
+
+
+@njit(cache=True)
+def _bridge_block_step(r, d, v, c, nxt, width, codes, parameters, a, b, nodes, weights, sqrtw, V, table, work, row):
+    """nxt[:, i] = A(d_i) c[:, i] + B(d_i) v_i over block r's states of a block of channels (c, nxt: the
+    block's (NM, block) rows)."""
+    for i in range(width):
+        a[i], b[i] = _lag_parameters(d[i], 0.0)
+    _lag_block(a, b, v, c, nxt, width, nodes, weights, sqrtw, V, table, work, row)
+
+
+@njit(parallel=True, cache=True)
+def _bridge_forward_blocks(u, dl, per_channel, C, input_readout, D, c0, K, y, checkpoints, last, width,
+                           codes, parameters, nodes, weights, sqrtw, V, table):
+    """_bridge_forward with one job per batch row and block of ``width`` channels (the channel innermost):
+    _bridge_forward_block, the jobs in parallel."""
+    n_batch, L, H = u.shape
+    blocks = -(-H // width)
+    for job in _prange(n_batch * blocks):
+        b = job // blocks
+        h0 = (job - b * blocks) * width
+        _bridge_forward_block(u, dl, per_channel, C, input_readout, D, c0, K, y, checkpoints, last, width, b, h0,
+                              min(width, H - h0), codes, parameters, nodes, weights, sqrtw, V, table)
+
+
+@njit(cache=True)
+def _bridge_forward_block(u, dl, per_channel, C, input_readout, D, c0, K, y, checkpoints, last, width, b, h0, w,
+                          codes, parameters, nodes, weights, sqrtw, V, table):
+    """The forward selective scan of batch row b's channels h0 .. h0 + w - 1 (module comment)."""
+    L = u.shape[1]
+    c = np.zeros((N, width), dtype=np.float64)
+    nxt = np.zeros((N, width), dtype=np.float64)
+    a = np.zeros(width, dtype=np.float64)
+    bb = np.zeros(width, dtype=np.float64)
+    v = np.zeros(width, dtype=np.float64)
+    d = np.zeros(width, dtype=np.float64)
+    work = np.zeros((M + NM + 16, width), dtype=np.float64)
+    row = np.zeros(3 * NM + M, dtype=np.float64)
+    CT = np.zeros((N, width), dtype=np.float64)     # the block's fixed readout, channel innermost
+    for i in range(w):
+        for n in range(N):
+            c[n, i] = c0[b, h0 + i, n]
+            if not input_readout:
+                CT[n, i] = C[0, h0 + i, n]
+    for t in range(L):
+        if t % K == 0:
+            for i in range(w):
+                for n in range(N):
+                    checkpoints[b, h0 + i, t // K, n] = c[n, i]
+        for i in range(w):
+            d[i] = dl[b, t, h0 + i] if per_channel else dl[0, t, 0]
+            v[i] = u[b, t, h0 + i]
+        for r in range(R):
+            offset = r * NM
+            _bridge_block_step(r, d, v, c[offset:offset + NM], nxt[offset:offset + NM], w, codes, parameters,
+                               a, bb, nodes, weights, sqrtw, V, table, work, row)
+        c, nxt = nxt, c
+        acc = work[0]
+        for i in range(w):
+            acc[i] = float(D[h0 + i]) * v[i]
+        for n in range(N):
+            cn = c[n]
+            if input_readout:
+                weight = float(C[b, t, n])
+                for i in range(w):
+                    acc[i] += weight * cn[i]
+            else:
+                ct = CT[n]
+                for i in range(w):
+                    acc[i] += ct[i] * cn[i]
+        for i in range(w):
+            y[b, t, h0 + i] = acc[i]
+    for i in range(w):
+        for n in range(N):
+            last[b, h0 + i, n] = c[n, i]
+
+
 # ---------------------------------------------------------------------- fixed step
 
 import numba  # noqa: E402  (numba.get_num_threads: how many chunks a chunked scan may use)

@@ -127,7 +127,8 @@ def warm(dtypes=("float64", "float32"), channels=(1, 40)):
         call("kernel", L, dtype)
         if getattr(_cpu, "DERIVATIVE_ROUTE", None) is not None:       # the PyTorch bridge's kernels (torch.py)
             _warm_bridge(_cpu, dtype, size)
-            called += [name for name in ("_bridge_forward", "_bridge_backward") if name not in called]
+            called += [name for name in ("_bridge_forward", "_bridge_backward", "_bridge_forward_blocks",
+                                         "_bridge_backward_blocks") if name not in called and hasattr(_cpu, name)]
         states = _numpy.full((2, N), 0.5, dtype=dtype)
         call("reconstruct", states, _numpy.linspace(0.25, 1.0, 3))
         call("history", states, _numpy.linspace(0.0, 1.0, 3) * size)
@@ -149,11 +150,20 @@ def _warm_bridge(_cpu, dtype, size):
     constants = (_cpu._NODES, _cpu._WEIGHTS, _cpu._SQRTW, _cpu._V, _cpu._TABLE)
     _cpu._bridge_forward(u, delta, False, C, False, D, c0, 1, _numpy.empty_like(u), checkpoints,
                          _numpy.empty((B, H, N), dtype=f64), _cpu._BRIDGE_CODES, _cpu._BRIDGE_PARAMETERS, *constants)
-    _cpu._bridge_backward(u, delta, False, C, False, D, checkpoints, 1, _numpy.ones((B, L, H), dtype=f64),
-                          _numpy.zeros((B, H, N), dtype=f64), 1, _numpy.empty((B, L, H), dtype=f64),
-                          _numpy.zeros((B, 1, L), dtype=f64), _numpy.zeros((B, 1, H, N), dtype=f64),
-                          _numpy.zeros((B, H), dtype=f64), _numpy.empty((B, H, N), dtype=f64),
+    gradients = (_numpy.ones((B, L, H), dtype=f64), _numpy.zeros((B, H, N), dtype=f64))
+    outputs = (_numpy.empty((B, L, H), dtype=f64), _numpy.zeros((B, 1, L), dtype=f64),
+               _numpy.zeros((B, 1, H, N), dtype=f64), _numpy.zeros((B, H), dtype=f64),
+               _numpy.empty((B, H, N), dtype=f64))
+    _cpu._bridge_backward(u, delta, False, C, False, D, checkpoints, 1, *gradients, 1, *outputs,
                           _cpu._DERIVATIVE_MATRIX, _cpu.P_ONE, _cpu._BRIDGE_CODES, _cpu._BRIDGE_PARAMETERS, *constants)
+    # the block kernels (torch.py uses them from BLOCK_MIN_CHANNELS channels on)
+    _cpu._bridge_forward_blocks(u, delta, False, C, False, D, c0, 1, _numpy.empty_like(u), checkpoints,
+                                _numpy.empty((B, H, N), dtype=f64), 8, _cpu._BRIDGE_CODES, _cpu._BRIDGE_PARAMETERS,
+                                *constants)
+    if _cpu.BRIDGE_BLOCKS:
+        _cpu._bridge_backward_blocks(u, delta, False, C, False, D, checkpoints, 1, *gradients, 8, *outputs,
+                                     _cpu._DERIVATIVE_MATRIX, _cpu.P_ONE, _cpu._BRIDGE_CODES, _cpu._BRIDGE_PARAMETERS,
+                                     *constants[:4], _cpu._VT, constants[4])
 
 
 def __getattr__(name):

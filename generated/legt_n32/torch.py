@@ -16,8 +16,9 @@ Per channel (b, h) of ``u`` (B, L, H), with the derived memory's per-step matric
 Returns ``y`` (B, L, H), and the last state (B, H, N) when ``return_last_state``.
 
 Tensors are float32 or float64, all of u's dtype, on one device. CPU tensors reach the Numba kernels of
-_cpu as numpy views, CUDA tensors the numba.cuda kernels of _cuda through the CUDA array interface, on
-torch's current stream (no copy when contiguous). The states are stepped in float64. Gradients: every
+_cpu as numpy views (from BLOCK_MIN_CHANNELS channels on, kernels that step blocks of channels together),
+CUDA tensors the numba.cuda kernels of _cuda through the CUDA array interface, on torch's current stream
+(no copy when contiguous). The states are stepped in float64. Gradients: every
 tensor argument that requires one, through the reverse-mode kernels (_cpu.DERIVATIVE_ROUTE; d/dDelta of
 the lag matrices derived by symderive). Memory: the forward pass stores one float64 state per channel
 every ``ceil(sqrt(L))`` steps and the last state, not the (B, L, H, N) states; the backward pass recomputes
@@ -119,13 +120,29 @@ def _delta_tensor(delta, u):
     return delta.detach(), True, "channel"
 
 
+BLOCK_MIN_CHANNELS = 8   # from this many channels (H) on, the CPU kernels run blocks of channels
+
+
 def _groups(n_batch, H, kernels):
-    """Channel groups of the CPU backward kernel: enough jobs for every thread, each summing its own partials
-    (the CUDA kernel has one thread per channel and sums by atomic adds: one group)."""
+    """Channel groups of the per-channel CPU backward kernel: enough jobs for every thread, each summing its
+    own partials (the CUDA kernel has one thread per channel and sums by atomic adds: one group)."""
     if kernels == "cuda":
         return 1
     import numba
     return max(1, min(H, -(-2 * numba.get_num_threads() // n_batch)))
+
+
+def _block_width(n_batch, H):
+    """Channels per block of the CPU block kernels: a multiple of 8 up to _cpu.EACH_BLOCK, small enough that
+    the B x blocks jobs keep every thread busy."""
+    import numba
+    per_row = max(1, -(-numba.get_num_threads() // n_batch))        # blocks wanted per batch row
+    spread = -(-H // per_row)
+    return max(8, min(_cpu.EACH_BLOCK, -(-spread // 8) * 8))
+
+
+def _use_blocks(H, kernels):
+    return kernels == "cpu" and H >= BLOCK_MIN_CHANNELS
 
 
 def _segment(L):
@@ -152,6 +169,9 @@ class _SelectiveScan(torch.autograd.Function):
         if kernels == "cuda":
             from . import _cuda
             _cuda.bridge_forward_cuda(*args, stream=_stream(u))
+        elif _use_blocks(H, kernels):
+            _cpu._bridge_forward_blocks(*args, _block_width(n_batch, H), _cpu._BRIDGE_CODES, _cpu._BRIDGE_PARAMETERS,
+                                        _cpu._NODES, _cpu._WEIGHTS, _cpu._SQRTW, _cpu._V, _cpu._TABLE)
         else:
             _cpu._bridge_forward(*args, _cpu._BRIDGE_CODES, _cpu._BRIDGE_PARAMETERS, _cpu._NODES, _cpu._WEIGHTS,
                                  _cpu._SQRTW, _cpu._V, _cpu._TABLE)
@@ -167,7 +187,9 @@ class _SelectiveScan(torch.autograd.Function):
         f64 = dict(dtype=torch.float64, device=u.device)
         dyy = torch.zeros((n_batch, L, H), **f64) if dy is None else dy.detach().to(torch.float64)
         dll = torch.zeros((n_batch, H, N), **f64) if dlast is None else dlast.detach().to(torch.float64)
-        groups = _groups(n_batch, H, kernels)
+        blocks = _cpu.BRIDGE_BLOCKS and _use_blocks(H, kernels)
+        width = _block_width(n_batch, H) if blocks else 0
+        groups = -(-H // width) if blocks else _groups(n_batch, H, kernels)
         du = torch.empty((n_batch, L, H), **f64)
         ddelta = torch.zeros((n_batch, L, H) if per_channel else (n_batch, groups, L), **f64)
         dC = torch.zeros((n_batch, groups, L, N) if input_readout else (n_batch, 1, H, N), **f64)
@@ -180,6 +202,10 @@ class _SelectiveScan(torch.autograd.Function):
             from . import _cuda
             states = torch.empty((n_batch * H, K + 1, N), **f64)
             _cuda.bridge_backward_cuda(*args, *outputs, _view(states), stream=_stream(u))
+        elif blocks:
+            _cpu._bridge_backward_blocks(*args, width, *outputs, _cpu._DERIVATIVE_MATRIX, _cpu.P_ONE,
+                                         _cpu._BRIDGE_CODES, _cpu._BRIDGE_PARAMETERS, _cpu._NODES, _cpu._WEIGHTS,
+                                         _cpu._SQRTW, _cpu._V, _cpu._VT, _cpu._TABLE)
         else:
             _cpu._bridge_backward(*args, groups, *outputs, _cpu._DERIVATIVE_MATRIX, _cpu.P_ONE, _cpu._BRIDGE_CODES,
                                   _cpu._BRIDGE_PARAMETERS, _cpu._NODES, _cpu._WEIGHTS, _cpu._SQRTW, _cpu._V,

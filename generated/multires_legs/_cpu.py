@@ -21,6 +21,8 @@ from . import _checks, _data
 from ._basis import _basis_matrix, _basis_row
 from ._lag_dilation import _lag_step as _dilation_step, _lag_tables as _dilation_tables, _lag_adjoint as _dilation_adjoint
 from ._lag_dilation import _lag_block as _dilation_block
+from ._lag_dilation import _lag_block_adjoint as _dilation_block_adjoint
+from ._lag_dilation import _block_gemv, _block_rows_dot  # the block adjoint's primitives
 
 N = 64    # states in all
 R = 4     # members
@@ -586,6 +588,15 @@ def _member_adjoint(code, a, b, gt, dc, gprev, nodes, weights, sqrtw, V, table, 
     if code == 0.0:
         return _dilation_adjoint(a, b, gt, dc, gprev, nodes, weights, sqrtw, V, table, row, z, y)
     return 0.0, 0.0
+
+
+@njit(cache=True)
+def _member_block_adjoint(code, a, b, gt, dc, gprev, width, nodes, weights, sqrtw, VT, table, work, row, bg, interior):
+    """The transpose of _member_block for one member and a block of channels (_lag_block_adjoint of its lag
+    form)."""
+    if code == 0.0:
+        _dilation_block_adjoint(a, b, gt, dc, gprev, width, nodes, weights, sqrtw, VT, table, work, row, bg,
+                                         interior)
 
 
 @njit(cache=True)
@@ -1156,6 +1167,223 @@ def _bridge_backward(u, dl, per_channel, C, input_readout, D, checkpoints, K, dy
                         gt[n] = gprev[n]
             for n in range(N):
                 dc0[b, h, n] = gt[n]
+
+
+# ---------------------------------------------------------------------- the same, in blocks of channels
+
+# Many channels run in blocks of up to EACH_BLOCK channels of one batch row, the channel index innermost
+# (a contiguous, vectorized loop), like scan_variable's per-channel kernel: the forward step is each
+# block's _lag_block (_member_block), the adjoint step its transpose _lag_block_adjoint (_member_block_adjoint). The
+# per-channel kernels above stay the reference (and the CUDA threads' code).
+BRIDGE_BLOCKS = True   # whether _bridge_backward_blocks exists
+_VT = np.ascontiguousarray(_V.T)     # V^T: the dilation's adjoint spreads the node values back with it
+
+
+@njit(cache=True)
+def _bridge_block_step(r, d, v, c, nxt, width, codes, parameters, a, b, nodes, weights, sqrtw, V, table, work, row):
+    """nxt[:, i] = A(d_i) c[:, i] + B(d_i) v_i over block r's states of a block of channels (c, nxt: the
+    block's (NM, block) rows)."""
+    for i in range(width):
+        a[i], b[i] = _member_lag_parameters(codes[r], parameters[r], d[i])
+    _member_block(codes[r], a, b, v, c, nxt, width, nodes, weights, sqrtw, V, table, work, row)
+
+
+@njit(parallel=True, cache=True)
+def _bridge_forward_blocks(u, dl, per_channel, C, input_readout, D, c0, K, y, checkpoints, last, width,
+                           codes, parameters, nodes, weights, sqrtw, V, table):
+    """_bridge_forward with one job per batch row and block of ``width`` channels (the channel innermost):
+    _bridge_forward_block, the jobs in parallel."""
+    n_batch, L, H = u.shape
+    blocks = -(-H // width)
+    for job in _prange(n_batch * blocks):
+        b = job // blocks
+        h0 = (job - b * blocks) * width
+        _bridge_forward_block(u, dl, per_channel, C, input_readout, D, c0, K, y, checkpoints, last, width, b, h0,
+                              min(width, H - h0), codes, parameters, nodes, weights, sqrtw, V, table)
+
+
+@njit(cache=True)
+def _bridge_forward_block(u, dl, per_channel, C, input_readout, D, c0, K, y, checkpoints, last, width, b, h0, w,
+                          codes, parameters, nodes, weights, sqrtw, V, table):
+    """The forward selective scan of batch row b's channels h0 .. h0 + w - 1 (module comment)."""
+    L = u.shape[1]
+    c = np.zeros((N, width), dtype=np.float64)
+    nxt = np.zeros((N, width), dtype=np.float64)
+    a = np.zeros(width, dtype=np.float64)
+    bb = np.zeros(width, dtype=np.float64)
+    v = np.zeros(width, dtype=np.float64)
+    d = np.zeros(width, dtype=np.float64)
+    work = np.zeros((M + NM + 16, width), dtype=np.float64)
+    row = np.zeros(3 * NM + M, dtype=np.float64)
+    CT = np.zeros((N, width), dtype=np.float64)     # the block's fixed readout, channel innermost
+    for i in range(w):
+        for n in range(N):
+            c[n, i] = c0[b, h0 + i, n]
+            if not input_readout:
+                CT[n, i] = C[0, h0 + i, n]
+    for t in range(L):
+        if t % K == 0:
+            for i in range(w):
+                for n in range(N):
+                    checkpoints[b, h0 + i, t // K, n] = c[n, i]
+        for i in range(w):
+            d[i] = dl[b, t, h0 + i] if per_channel else dl[0, t, 0]
+            v[i] = u[b, t, h0 + i]
+        for r in range(R):
+            offset = r * NM
+            _bridge_block_step(r, d, v, c[offset:offset + NM], nxt[offset:offset + NM], w, codes, parameters,
+                               a, bb, nodes, weights, sqrtw, V, table, work, row)
+        c, nxt = nxt, c
+        acc = work[0]
+        for i in range(w):
+            acc[i] = float(D[h0 + i]) * v[i]
+        for n in range(N):
+            cn = c[n]
+            if input_readout:
+                weight = float(C[b, t, n])
+                for i in range(w):
+                    acc[i] += weight * cn[i]
+            else:
+                ct = CT[n]
+                for i in range(w):
+                    acc[i] += ct[i] * cn[i]
+        for i in range(w):
+            y[b, t, h0 + i] = acc[i]
+    for i in range(w):
+        for n in range(N):
+            last[b, h0 + i, n] = c[n, i]
+
+
+@njit(parallel=True, cache=True)
+def _bridge_backward_blocks(u, dl, per_channel, C, input_readout, D, checkpoints, K, dy, dlast, width,
+                            du, ddelta, dC, dD, dc0, G, P1, codes, parameters, nodes, weights, sqrtw, V, VT, table):
+    """_bridge_backward with one job per batch row and block of ``width`` channels (the channel innermost):
+    the partial sums (ddelta (B, blocks, L) for a shared Delta, dC (B, blocks, L, N) for an input-dependent
+    readout) have one row per block."""
+    n_batch, L, H = u.shape
+    blocks = -(-H // width)
+    for job in _prange(n_batch * blocks):
+        b = job // blocks
+        gi = job - b * blocks
+        _bridge_backward_block(u, dl, per_channel, C, input_readout, D, checkpoints, K, dy, dlast, width, b, gi,
+                               min(width, H - gi * width), du, ddelta, dC, dD, dc0, G, P1, codes, parameters,
+                               nodes, weights, sqrtw, V, VT, table)
+
+
+@njit(cache=True)
+def _bridge_backward_block(u, dl, per_channel, C, input_readout, D, checkpoints, K, dy, dlast, width, b, gi, w,
+                           du, ddelta, dC, dD, dc0, G, P1, codes, parameters, nodes, weights, sqrtw, V, VT, table):
+    """The backward selective scan of batch row b's block gi of channels (module comment)."""
+    L = u.shape[1]
+    h0 = gi * width
+    n_segments = checkpoints.shape[2]
+    states = np.zeros((K + 1, N, width), dtype=np.float64)
+    gt = np.zeros((N, width), dtype=np.float64)
+    gprev = np.zeros((N, width), dtype=np.float64)
+    dc = np.zeros((NM, width), dtype=np.float64)
+    a = np.zeros(width, dtype=np.float64)
+    bb = np.zeros(width, dtype=np.float64)
+    v = np.zeros(width, dtype=np.float64)
+    d = np.zeros(width, dtype=np.float64)
+    e = np.zeros(width, dtype=np.float64)
+    bg = np.zeros(width, dtype=np.float64)
+    du_acc = np.zeros(width, dtype=np.float64)
+    dd = np.zeros(width, dtype=np.float64)
+    interior = np.zeros(width, dtype=np.float64)
+    point = np.zeros(width, dtype=np.float64)
+    scale = np.zeros(width, dtype=np.float64)
+    beta_g = np.zeros(width, dtype=np.float64)
+    spare = np.zeros(width, dtype=np.float64)
+    work = np.zeros((M + NM + 16, width), dtype=np.float64)
+    row = np.zeros(3 * NM + M, dtype=np.float64)
+    tmp = np.zeros((6, width), dtype=np.float64)
+    CT = np.zeros((N, width), dtype=np.float64)     # the block's fixed readout, channel innermost
+    dCT = np.zeros((N, width), dtype=np.float64)    # and its gradient, written at the end
+    for i in range(w):
+        for n in range(N):
+            gt[n, i] = dlast[b, h0 + i, n]
+            if not input_readout:
+                CT[n, i] = C[0, h0 + i, n]
+    for k in range(n_segments - 1, -1, -1):
+        start = k * K
+        stop = min(L, start + K)
+        for i in range(w):
+            for n in range(N):
+                states[0, n, i] = checkpoints[b, h0 + i, k, n]
+        for t in range(start, stop):
+            for i in range(w):
+                d[i] = dl[b, t, h0 + i] if per_channel else dl[0, t, 0]
+                v[i] = u[b, t, h0 + i]
+            for r in range(R):
+                offset = r * NM
+                _bridge_block_step(r, d, v, states[t - start, offset:offset + NM],
+                                   states[t - start + 1, offset:offset + NM], w, codes, parameters, a, bb,
+                                   nodes, weights, sqrtw, V, table, work, row)
+        for t in range(stop - 1, start - 1, -1):
+            j = t - start
+            after = states[j + 1]
+            before = states[j]
+            for i in range(w):
+                h = h0 + i
+                e[i] = dy[b, t, h]
+                v[i] = u[b, t, h]
+                d[i] = dl[b, t, h] if per_channel else dl[0, t, 0]
+                dD[b, h] += e[i] * v[i]
+                du_acc[i] = float(D[h]) * e[i]
+                dd[i] = 0.0
+            for n in range(N):
+                gn = gt[n]
+                an = after[n]
+                if input_readout:
+                    cn = float(C[b, t, n])
+                    acc = 0.0
+                    for i in range(w):
+                        gn[i] += e[i] * cn
+                        acc += e[i] * an[i]
+                    dC[b, gi, t, n] += acc
+                else:
+                    ct = CT[n]
+                    dct = dCT[n]
+                    for i in range(w):
+                        gn[i] += e[i] * ct[i]
+                        dct[i] += e[i] * an[i]
+            for r in range(R):
+                offset = r * NM
+                gr = gt[offset:offset + NM]
+                pr = gprev[offset:offset + NM]
+                cr = before[offset:offset + NM]
+                _block_gemv(G[offset:offset + NM, offset:offset + NM], cr, dc, w)
+                for i in range(w):
+                    a[i], bb[i] = _member_lag_parameters(codes[r], parameters[r], d[i])
+                    point[i], scale[i] = _member_cutoff(codes[r], parameters[r], a[i], bb[i])
+                _member_block_adjoint(codes[r], a, bb, gr, dc, pr, w, nodes, weights, sqrtw, VT, table, work, row,
+                                      bg, interior)
+                for i in range(w):
+                    du_acc[i] += bg[i]
+                for m in range(NM):
+                    pm = pr[m]
+                    dm = dc[m]
+                    for i in range(w):
+                        dd[i] += pm[i] * dm[i]
+                _block_rows_dot(point, scale, point, spare, w, table, gr, beta_g, interior, tmp, row)
+                for i in range(w):
+                    c_one = 0.0
+                    for n in range(NM):
+                        c_one += P1[offset + n] * cr[n, i]
+                    dd[i] += beta_g[i] * (v[i] - c_one)
+            for i in range(w):
+                h = h0 + i
+                du[b, t, h] = du_acc[i]
+                if per_channel:
+                    ddelta[b, t, h] = dd[i]
+                else:
+                    ddelta[b, gi, t] += dd[i]
+            gt, gprev = gprev, gt
+    for i in range(w):
+        for n in range(N):
+            dc0[b, h0 + i, n] = gt[n, i]
+            if not input_readout:
+                dC[b, 0, h0 + i, n] += dCT[n, i]
 
 
 def scan_variable(u, delta, c0=None, out=None):

@@ -359,3 +359,58 @@ def _lag_block(q, omq, u, c, nxt, width, nodes, weights, sqrtw, V, table, work, 
             s2[i] = q[i] * w2 * gk[i]
         _block_rows_add(t, s, t2, s2, width, table, nxt, tmp, row)
     _block_tail_input(q, omq, u, width, table, nxt, tmp)
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _lag_block_adjoint(q, omq, gt, dc, gprev, width, nodes, weights, sqrtw, VT, table, work, row, bg, interior):
+    """The transpose of _lag_block for the channels i < width of a block (gt, gprev: (N, block)):
+    gprev[:, i] = A(q_i)^T gt[:, i] and bg[i] = B(q_i) . gt[:, i]: the reconstruction of gt at the nodes
+    q x_j, two nodes per pass (_block_rows_dot), then V^T (``VT``, _block_gemv); B from its closed form
+    (_block_tail_input). ``interior`` is left as it is (the closed route needs none); ``dc`` is unused.
+    ``work``: at least M + N + 16 scratch rows of the block's width; ``row``: scratch of 3 N + M entries.
+    """
+    n_funcs = gt.shape[0]
+    n_nodes = nodes.shape[0]
+    t = work[0]
+    scale = work[1]
+    t2 = work[2]
+    scale2 = work[3]
+    tmp = work[4:10]
+    acc = work[10]
+    acc2 = work[11]
+    z = work[16:16 + n_nodes]
+    for j in range(0, n_nodes, 2):
+        k = min(j + 1, n_nodes - 1)
+        x = nodes[j]
+        w = sqrtw[j]
+        x2 = nodes[k]
+        w2 = sqrtw[k] if k > j else 0.0
+        for i in range(width):
+            t[i] = q[i] * x
+            scale[i] = q[i] * w
+            t2[i] = q[i] * x2
+            scale2[i] = q[i] * w2
+        _block_rows_dot(t, scale, t2, scale2, width, table, gt, acc, acc2, tmp, row)
+        zj = z[j]
+        zk = z[k]
+        for i in range(width):
+            zj[i] = acc[i]
+        if k > j:
+            for i in range(width):
+                zk[i] = acc2[i]
+    _block_gemv(VT, z, gprev, width)
+    for i in range(width):
+        bg[i] = 0.0
+    Bb = work[16 + n_nodes:16 + n_nodes + n_funcs]
+    for n in range(n_funcs):
+        r = Bb[n]
+        for i in range(width):
+            r[i] = 0.0
+    for i in range(width):
+        scale[i] = 1.0
+    _block_tail_input(q, omq, scale, width, table, Bb, tmp)
+    for n in range(n_funcs):
+        r = Bb[n]
+        g = gt[n]
+        for i in range(width):
+            bg[i] += r[i] * g[i]

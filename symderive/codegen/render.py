@@ -240,6 +240,8 @@ def derivative_context(spec: KernelSpec) -> dict:
         "D_basis": _matrix_lines(spec.D_basis) if route == "quadrature" else [],
         "p_one": _lines(_vector(spec.p_one)) if route else [],
         "no_derivative_reason": _string_literal_lines(reason if route is None else ""),
+        # the block adjoint (package/cpu/adjoint.py.jinja) exists for the dilation and translation forms
+        "bridge_blocks": route is not None and spec.variable_kind in ("dilation", "translation"),
     }
 
 

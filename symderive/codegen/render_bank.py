@@ -95,7 +95,7 @@ def _derivative(spec: BankSpec, variable: bool) -> dict:
                 break
     if reason is not None:
         return {"derivative_route": None, "derivative_route_text": "None", "G_int": [], "p_one": [],
-                "no_derivative_reason": string_literal_lines(reason)}
+                "no_derivative_reason": string_literal_lines(reason), "bridge_blocks": False}
     N = spec.N
     G = [[0.0] * N for _ in range(N)]
     p_one = []
@@ -105,8 +105,10 @@ def _derivative(spec: BankSpec, variable: bool) -> dict:
             for j, x in enumerate(row):
                 G[o + i][o + j] = x
         p_one += list(m.p_one)
+    # the block adjoint (package/cpu/adjoint.py.jinja) exists for the dilation and translation forms
+    blocks = all(m.variable_kind in ("dilation", "translation") for m in spec.members)
     return {"derivative_route": "closed", "derivative_route_text": repr("closed"), "G_int": matrix_lines(G),
-            "p_one": grouped(vector(p_one)), "no_derivative_reason": []}
+            "p_one": grouped(vector(p_one)), "no_derivative_reason": [], "bridge_blocks": blocks}
 
 
 def bank_context(spec: BankSpec) -> dict:
