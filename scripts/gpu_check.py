@@ -14,6 +14,11 @@ in float64 and float32. A check passes when ``max |cuda - cpu| / max |cpu| <= 1e
 with the same shape and u's dtype. u, C and D are float32 numbers in both runs, so the float64 CPU
 result is the reference of both (float32 output is compared with it, as float64).
 
+The PyTorch bridge (``pkg.torch.selective_scan``, where torch is installed and the package has a
+derivative route): its CUDA kernels (``kernels="cuda"``, on host arrays, and on torch CUDA tensors where
+torch has CUDA) against its CPU kernels, y, the last state and every gradient (``BRIDGE_SIZES``: B, L, H =
+2, 16, 4 tiny; 8, 256, 2048 full), with the wall time of forward + backward on a GPU.
+
 Timing: each entry point is first called on 4 steps of the same channels (compilation, same kernel path),
 then once at the checked size, which is both checked and timed.
 The kernel time is the sum of the package's kernel launches in that call, measured with CUDA events by
@@ -321,6 +326,68 @@ def check_package(key, pkg, cuda, L, H, peak, simulator, self_test_fail, seed):
     return runs, failures, unchecked
 
 
+BRIDGE_SIZES = {"tiny": (2, 16, 4), "full": (8, 256, 2048)}     # (B, L, H) of the selective-scan check
+
+
+def check_bridge(key, pkg, size, simulator, self_test_fail, seed):
+    """The PyTorch bridge's CUDA kernels (``pkg.torch.selective_scan(..., kernels="cuda")``) against its CPU
+    kernels: y, the last state and the gradients of one loss for u, delta (per channel), C, D and c0, float64
+    and float32 tensors, the CPU float64 result the reference of both; with torch's CUDA tensors too where
+    torch has CUDA. Returns (checks run, failures); none where torch or the bridge is missing (printed)."""
+    cpu_module = getattr(pkg, "_cpu", None)
+    if cpu_module is None or getattr(cpu_module, "DERIVATIVE_ROUTE", None) is None:
+        print(f"bridge {key}: no derivative route ({getattr(cpu_module, 'NO_DERIVATIVE_REASON', 'no _cpu')})")
+        return 0, 0
+    try:
+        import torch
+    except ImportError:
+        print(f"bridge {key}: UNCHECKED, torch is not installed (pip install torch: the torch extra)")
+        return 0, 0
+    B, L, H = BRIDGE_SIZES[size]
+    N = pkg.N
+    g = torch.Generator().manual_seed(seed)
+    base = [torch.randn(B, L, H, generator=g), 0.01 + 0.05 * torch.rand(B, L, H, generator=g),
+            torch.randn(H, N, generator=g), torch.randn(H, generator=g), torch.randn(B, H, N, generator=g)]
+    weights = torch.randn(B, L, H, generator=g, dtype=torch.float64)
+
+    def run(dtype, kernels, device="cpu"):
+        args = [x.to(dtype).to(device).requires_grad_() for x in base]
+        start = time.perf_counter()
+        y, last = pkg.torch.selective_scan(*args, return_last_state=True, kernels=kernels)
+        loss = (y.double() * weights.to(device)).sum() + last.double().square().sum()
+        grads = torch.autograd.grad(loss, args)
+        if device != "cpu":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        return [x.detach().double().cpu().numpy() for x in (y, last, *grads)], seconds
+
+    runs = failures = 0
+    reference, cpu_seconds = run(torch.float64, "cpu")
+    targets = [("cuda", "cpu")] + ([("cuda", "cuda")] if torch.cuda.is_available() and not simulator else [])
+    for kernels, device in targets:
+        for dtype in (torch.float64, torch.float32):
+            runs += 1
+            what = f"{key} selective_scan {'CUDA tensors' if device != 'cpu' else 'host arrays'} {dtype}"
+            try:
+                got, seconds = run(dtype, kernels, device)
+            except Exception as error:           # noqa: BLE001 - a failed check, reported
+                failures += 1
+                print(f"FAIL  {what}: raised {type(error).__name__}: {error}")
+                continue
+            if self_test_fail:
+                got = [x + 1.0 for x in got]
+            worst = max(float(np.max(np.abs(a - b)) / max(1e-300, float(np.max(np.abs(b)))))
+                        for a, b in zip(got, reference))
+            ok = worst <= TOLERANCE[np.dtype(np.float64 if dtype == torch.float64 else np.float32)]
+            failures += 0 if ok else 1
+            timing = "" if simulator else (f"; forward + backward {seconds * 1e3:.1f} ms wall (CPU kernels "
+                                           f"{cpu_seconds * 1e3:.1f} ms), {seconds / (B * L * H) * 1e9:.1f} ns per "
+                                           "channel-step")
+            print(f"{'ok   ' if ok else 'FAIL '} {what}: y, last state and 5 gradients, max relative difference "
+                  f"{worst:.1e} (B, L, H = {B}, {L}, {H}){timing}", flush=True)
+    return runs, failures
+
+
 def _spoil(result):
     if isinstance(result, tuple):
         return (_spoil(result[0]),) + tuple(result[1:])
@@ -417,6 +484,8 @@ def main(argv=None) -> int:
         for seed, (key, pkg) in enumerate(packages.items()):
             r, f, u = check_package(key, pkg, cuda, L, H, peak, simulator, args.self_test_fail, seed)
             runs, failures, unchecked = runs + r, failures + f, unchecked + u
+            r, f = check_bridge(key, pkg, args.size, simulator, args.self_test_fail, seed)
+            runs, failures = runs + r, failures + f
     status = "FAILED" if failures else "passed"
     print(f"{status}: {runs - failures} of {runs} checks passed, {failures} failed, {unchecked} entry points "
           f"unchecked; {time.perf_counter() - started:.1f} s")
