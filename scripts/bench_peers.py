@@ -647,6 +647,17 @@ def _dense_legs(torch, pkg, u, delta, C, D):
     return torch.stack(ys, dim=1)
 
 
+def _forward_backward(call, leaves):
+    """A timed method: clear the leaves' gradients, ``y = call()``, backward of ``y.sum()``; returns y."""
+    def run():
+        for x in leaves:
+            x.grad = None
+        y = call()
+        y.sum().backward()
+        return y
+    return run
+
+
 def selective_backward(packages, peers, runner, shape, dense_shape, Ns, ssr):
     """Forward + backward under torch autograd, float32, ns per channel-step (module docstring)."""
     B, L, H = shape
@@ -683,13 +694,8 @@ def selective_backward(packages, peers, runner, shape, dense_shape, Ns, ssr):
             with torch.no_grad():
                 return mt.selective_scan(u, delta, C, D)
 
-        def ours_fb():
-            for x in leaves:
-                x.grad = None
-            y = mt.selective_scan(u, delta, C, D)
-            y.sum().backward()
-            return y
-        methods = [("ours fwd", ours_fwd), ("ours f+b", ours_fb)]
+        methods = [("ours fwd", ours_fwd),
+                   ("ours f+b", _forward_backward(lambda: mt.selective_scan(u, delta, C, D), leaves))]
         if ssr is not None:
             tu = u.detach().transpose(1, 2).contiguous().requires_grad_()          # (B, H, L)
             td = delta.detach().transpose(1, 2).contiguous().requires_grad_()
@@ -702,26 +708,16 @@ def selective_backward(packages, peers, runner, shape, dense_shape, Ns, ssr):
                 with torch.no_grad():
                     return ssr(tu, td, tA, tB, tC, tD)
 
-            def ref_fb():
-                for x in (tu, td, tC, tD):
-                    x.grad = None
-                y = ssr(tu, td, tA, tB, tC, tD)
-                y.sum().backward()
-                return y
-            methods += [("ref fwd", ref_fwd), ("ref f+b", ref_fb)]
+            methods += [("ref fwd", ref_fwd),
+                        ("ref f+b", _forward_backward(lambda: ssr(tu, td, tA, tB, tC, tD), (tu, td, tC, tD)))]
         dB, dL, dH = dense_shape
         du = u.detach()[:dB, :dL, :dH].clone().requires_grad_()
         dd = delta.detach()[:dB, :dL, :dH].clone().requires_grad_()
         dC = C.detach()[:dH].clone().requires_grad_()
         dD = D.detach()[:dH].clone().requires_grad_()
 
-        def dense_fb():
-            for x in (du, dd, dC, dD):
-                x.grad = None
-            y = _dense_legs(torch, pkg, du, dd, dC, dD)
-            y.sum().backward()
-            return y
-        methods.append(("dense f+b", dense_fb))
+        methods.append(("dense f+b", _forward_backward(lambda: _dense_legs(torch, pkg, du, dd, dC, dD),
+                                                       (du, dd, dC, dD))))
         # the dense loop is checked against ours on its sub-problem: forward and the step's gradient
         y_ours = mt.selective_scan(du, dd, dC, dD)
         grad_ours = torch.autograd.grad(y_ours.sum(), dd)[0]

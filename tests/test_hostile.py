@@ -219,16 +219,20 @@ def test_export_names_that_break_imports_are_refused(name, tmp_path, capsys):
 
 # ------------------------------------------------------------------------------ bounded time and memory
 
-_PEAK = ("import resource, sys\n"
+# the child's own peak: VmHWM of its memory map (/proc/self/status). getrusage's ru_maxrss is no measure here:
+# Linux carries the parent's high-water mark into a child across fork and exec, so a test session that has
+# grown past the limit would fail every child
+_PEAK = ("import sys\n"
          "from symderive.cli import main\n"
          "status = main(sys.argv[1:])\n"
-         "print('peak-kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+         "peak = [line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')]\n"
+         "print('peak-kb', peak[0], file=sys.stderr)\n"
          "sys.exit(status)\n")
 
 
 def _measured(argv, seconds=SECONDS):
     """``(exit status, stderr lines, peak resident MB)`` of the CLI in a fresh process (which reports
-    its own peak: RUSAGE_CHILDREN would be the largest child of the whole test session)."""
+    its own peak, VmHWM: RUSAGE_CHILDREN would be the largest child of the whole test session)."""
     env = dict(os.environ, SYMDERIVE_NO_CACHE="1", SYMDERIVE_QUIET="1")
     try:
         proc = subprocess.run([sys.executable, "-c", _PEAK, *argv], capture_output=True, text=True, env=env,

@@ -262,6 +262,9 @@ def test_refusals(packages):
         scan(u, delta, C, D, c0[:, :1])
     with pytest.raises(ValueError, match="kernels must be None"):
         scan(u, delta, C, kernels="gpu")
+    power = packages[1]["pow4"]      # a general warp: steps beyond the verified range are refused
+    with pytest.raises(ValueError, match="DELTA_MAX"):
+        power.torch.selective_scan(u, torch.full((u.shape[1],), 10 * power._checks.DELTA_MAX, dtype=u.dtype), C[:, :4])
     scale = packages[1]["scale3"]
     with pytest.raises(NotImplementedError, match="time-varying"):
         scale.torch.selective_scan(u, delta, torch.zeros(3, 3, dtype=torch.float64))
@@ -277,3 +280,13 @@ def test_cuda_kernels_on_the_simulator(packages):
     assert [r["name"] for r in rows] == ["legs5", "pow4", "bank3"]
     for row in rows:
         assert row["relative_difference"] < 1e-12, row
+
+
+def test_packages_import_without_torch(packages):
+    """torch is an optional extra: importing a package (and using its numpy kernels) never imports it."""
+    folder = packages[0]
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import numpy as np, legs5; "
+            "legs5.scan_variable(np.ones((4, 2)), np.full(4, 0.05)); print('torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "False"

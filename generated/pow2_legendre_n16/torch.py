@@ -33,7 +33,7 @@ import math
 import numpy as np
 import torch
 
-from . import _cpu
+from . import _checks, _cpu
 
 N = _cpu.N
 __all__ = ["selective_scan", "N"]
@@ -98,6 +98,7 @@ def _checked(u, delta, C, D, c0):
         values = torch.tensor(float(delta), dtype=torch.float64)
     _require(bool(torch.isfinite(values).all()) and bool((values > 0).all()),
              "every Delta must be finite and > 0 (apply softplus to a raw step)")
+    _checks.check_step_range(values.detach().double().cpu().numpy(), "delta")   # the verified steps (general)
     _require(isinstance(C, torch.Tensor) and tuple(C.shape) in ((H, N), (n_batch, L, N)),
              f"C must be a tensor of shape (H, N) = {(H, N)} or (B, L, N) = {(n_batch, L, N)}, "
              f"got {tuple(C.shape) if isinstance(C, torch.Tensor) else type(C).__name__}")
