@@ -88,6 +88,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow     # warm() compiles every kernel of a fresh package: about 90 s on 2 cores
 def test_warm_fills_the_cache_and_a_fresh_process_compiles_nothing(warmed):
     out, seconds, stderr = warmed
     package = out / "cold_legs4"

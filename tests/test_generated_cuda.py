@@ -87,6 +87,7 @@ def _close(got, expected, what) -> float:
     return error
 
 
+@pytest.mark.slow     # about 50 s; tests/test_gpu_check.py runs every *_cuda entry point on the simulator by default
 def test_cuda_simulator_matches_cpu_kernels(tmp_path, packages):
     inputs = {name: _inputs(pkg, seed) for seed, (name, (_, pkg)) in enumerate(packages.items())}
     results = run_simulator(tmp_path, {name: folder for name, (folder, _) in packages.items()}, inputs)

@@ -72,6 +72,7 @@ def test_gpu_check_passes_on_the_simulator():
         proc.stdout[-2000:]
 
 
+@pytest.mark.slow     # about 20 s
 def test_gpu_check_fails_on_a_wrong_result():
     proc, _ = _run("--packages", "legs", "--self-test-fail")
     assert proc.returncode == 1, (proc.stdout + proc.stderr)[-6000:]

@@ -36,6 +36,7 @@ def test_spec_rounds_once_and_hash_is_stable():
     assert build_spec(m, "1/10", "b").hash != s1.hash
 
 
+@pytest.mark.slow     # N = 200: about 13 s
 def test_laguerre_per_step_disabled_when_weights_underflow():
     spec = build_spec(sd.derive(sd.warps.exponential(), sd.bases.laguerre(200)), "1/100", "lagt200")
     assert spec.variable_kind is None and "underflow" in spec.variable_note

@@ -83,8 +83,11 @@ def inputs(pkg, seed):
     return u, rng.choice(STEPS, L), rng.choice(STEPS, (L, H)), rng.standard_normal((H, pkg.N))
 
 
-@pytest.mark.parametrize("name, dtype", [("blocks_legs", np.float64), ("blocks_legs", np.float32),
-                                         ("blocks_legt", np.float64), ("blocks_bank", np.float64)])
+# the float32 and bank cases compile their own kernels (10-20 s each): run with -m slow
+@pytest.mark.parametrize("name, dtype", [("blocks_legs", np.float64),
+                                         pytest.param("blocks_legs", np.float32, marks=pytest.mark.slow),
+                                         ("blocks_legt", np.float64),
+                                         pytest.param("blocks_bank", np.float64, marks=pytest.mark.slow)])
 def test_shared_delta_chunks(packages, name, dtype, monkeypatch):
     """One Delta per row (L,), H = 37 channels: the chunked kernel (A_t formed once per step, applied per
     channel block in u's dtype), in chunks of 16 steps (L = 70: four whole chunks and one of 6); out=
@@ -104,7 +107,8 @@ def test_shared_delta_chunks(packages, name, dtype, monkeypatch):
         np.testing.assert_array_equal(buffer, got)
 
 
-@pytest.mark.parametrize("name, dtype", [("blocks_legs", np.float64), ("blocks_bank", np.float64)])
+@pytest.mark.parametrize("name, dtype", [("blocks_legs", np.float64),
+                                         pytest.param("blocks_bank", np.float64, marks=pytest.mark.slow)])
 def test_per_channel_delta_blocks(packages, name, dtype):
     """One Delta per row and channel (L, H), H = 37: the channel-block kernel (every channel its own step,
     the channel index innermost; float64 for every input dtype, so float64 only). The bank has a dilation

@@ -42,7 +42,7 @@ __all__ = ["A", "B", "N", "DELTA", "METADATA", "A_GEN", "B_GEN", "step", "scan",
            "scan_readout_cuda", "scan_variable_cuda", "warm"]
 
 
-def warm(dtypes=("float64", "float32"), channels=(1, 40)):
+def warm(dtypes=("float64", "float32"), channels=(1, 40), bridge=None):
     """Compile every CPU kernel of this package for this machine and write it to Numba's on-disk cache.
 
     Calls each CPU entry point the package has (scan, scan_final, scan_readout, scan_variable with a
@@ -51,14 +51,16 @@ def warm(dtypes=("float64", "float32"), channels=(1, 40)):
     channels run different kernels), so that every Numba specialization is compiled and stored in the
     ``__pycache__`` folders beside these files: a later process loads them (well under a second in all)
     instead of compiling them (10 s or more). ``symderive export`` runs it in a child process after
-    writing the package (``--no-warm`` skips it). The *_cuda functions are never called. Returns the names
-    of the entry points called.
+    writing the package (``--no-warm`` skips it). The *_cuda functions are never called. ``bridge``: also
+    compile the kernels of the PyTorch bridge (NAME.torch; about 100 s more on 2 cores); None: only where
+    torch is installed (the bridge cannot run without it). Returns the names of the entry points called.
 
     Numba keys its cache on the CPU model and on each source file (its contents from Numba 0.68, its
     modification time and size before: copy with ``cp -a``), and reads it only where this user may write
     the package folder; on another CPU, after an edit or a Numba upgrade, the kernels compile again at
     first use: call ``warm()`` there to do it at once.
     """
+    import importlib.util
     import inspect
 
     import numpy as _numpy
@@ -67,6 +69,8 @@ def warm(dtypes=("float64", "float32"), channels=(1, 40)):
 
     namespace = globals()
     called = []
+    if bridge is None:      # the bridge's kernels are reachable only through torch.py: warm them where torch is
+        bridge = importlib.util.find_spec("torch") is not None
 
     def call(name, *args, **kwargs):
         function = namespace.get(name) or getattr(_cpu, name, None)
@@ -125,7 +129,7 @@ def warm(dtypes=("float64", "float32"), channels=(1, 40)):
             else:
                 call("step", c, u[0])
         call("kernel", L, dtype)
-        if getattr(_cpu, "DERIVATIVE_ROUTE", None) is not None:       # the PyTorch bridge's kernels (torch.py)
+        if getattr(_cpu, "DERIVATIVE_ROUTE", None) is not None and bridge:   # the PyTorch bridge's kernels
             _warm_bridge(_cpu, dtype, size)
             called += [name for name in ("_bridge_forward", "_bridge_backward", "_bridge_forward_blocks",
                                          "_bridge_backward_blocks") if name not in called and hasattr(_cpu, name)]
