@@ -119,11 +119,11 @@ class LaunchTimer:
         if self.original is not None:
             module._launch = self._timed
 
-    def _timed(self, kernel, count, *args):
+    def _timed(self, kernel, count, *args, **options):
         start, end = self.cuda.event(), self.cuda.event()
         wall = time.perf_counter()
         start.record()
-        self.original(kernel, count, *args)
+        self.original(kernel, count, *args, **options)
         end.record()
         end.synchronize()
         wall = time.perf_counter() - wall

@@ -86,12 +86,13 @@ def _compiled():
     return _STATE
 
 
-def _launch(kernel, count, *args):
-    """Launch ``kernel`` with ``count`` threads (one per channel, or per member and channel in a bank),
-    never more per block than there are threads to run (the simulator runs one Python thread per thread)."""
+def _launch(kernel, count, *args, stream=0):
+    """Launch ``kernel`` with ``count`` threads (one per channel, or per member and channel in a bank) on
+    ``stream`` (0: the default stream), never more per block than there are threads to run (the simulator
+    runs one Python thread per thread)."""
     threads = min(THREADS_PER_BLOCK, count)
     if threads:
-        kernel[(count + threads - 1) // threads, threads](*args)
+        kernel[(count + threads - 1) // threads, threads, stream](*args)
 
 
 def _steps(cuda, delta, L, H, one_channel):

@@ -86,12 +86,13 @@ def _compiled():
     return _STATE
 
 
-def _launch(kernel, count, *args):
-    """Launch ``kernel`` with ``count`` threads (one per channel, or per member and channel in a bank),
-    never more per block than there are threads to run (the simulator runs one Python thread per thread)."""
+def _launch(kernel, count, *args, stream=0):
+    """Launch ``kernel`` with ``count`` threads (one per channel, or per member and channel in a bank) on
+    ``stream`` (0: the default stream), never more per block than there are threads to run (the simulator
+    runs one Python thread per thread)."""
     threads = min(THREADS_PER_BLOCK, count)
     if threads:
-        kernel[(count + threads - 1) // threads, threads](*args)
+        kernel[(count + threads - 1) // threads, threads, stream](*args)
 
 
 def _steps(cuda, delta, L, H, one_channel):
@@ -536,11 +537,9 @@ def bridge_forward_cuda(u, dl, per_channel, C, input_readout, D, c0, K, y, check
     numba copies in and back) on ``stream``."""
     state = _compiled()
     k = state["constants"]
-    count = u.shape[0] * u.shape[2]
-    threads = min(THREADS_PER_BLOCK, count)
-    state["kernels"]["_bridge_forward_kernel"][(count + threads - 1) // threads, threads, stream](
-        u, dl, per_channel, C, input_readout, D, c0, K, y, checkpoints, last, k["bridge_codes"],
-        k["bridge_parameters"], k["nodes"], k["weights"], k["sqrtw"], k["V"], k["table"])
+    _launch(state["kernels"]["_bridge_forward_kernel"], u.shape[0] * u.shape[2], u, dl, per_channel, C,
+            input_readout, D, c0, K, y, checkpoints, last, k["bridge_codes"], k["bridge_parameters"], k["nodes"],
+            k["weights"], k["sqrtw"], k["V"], k["table"], stream=stream)
 
 
 def bridge_backward_cuda(u, dl, per_channel, C, input_readout, D, checkpoints, K, dy, dlast, du, ddelta, dC, dD,
@@ -549,12 +548,10 @@ def bridge_backward_cuda(u, dl, per_channel, C, input_readout, D, checkpoints, K
     float64 scratch; ddelta and dC zeroed by the caller when they are sums) on ``stream``."""
     state = _compiled()
     k = state["constants"]
-    count = u.shape[0] * u.shape[2]
-    threads = min(THREADS_PER_BLOCK, count)
-    state["kernels"]["_bridge_backward_kernel"][(count + threads - 1) // threads, threads, stream](
-        u, dl, per_channel, C, input_readout, D, checkpoints, K, dy, dlast, du, ddelta, dC, dD, dc0, states,
-        k["bridge_G"], k["bridge_P1"], k["bridge_codes"], k["bridge_parameters"], k["nodes"], k["weights"],
-        k["sqrtw"], k["V"], k["table"])
+    _launch(state["kernels"]["_bridge_backward_kernel"], u.shape[0] * u.shape[2], u, dl, per_channel, C,
+            input_readout, D, checkpoints, K, dy, dlast, du, ddelta, dC, dD, dc0, states, k["bridge_G"],
+            k["bridge_P1"], k["bridge_codes"], k["bridge_parameters"], k["nodes"], k["weights"], k["sqrtw"], k["V"],
+            k["table"], stream=stream)
 
 
 _KERNELS = _FIXED_KERNELS + _VARIABLE_KERNELS + _BRIDGE_KERNELS

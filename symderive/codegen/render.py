@@ -214,19 +214,12 @@ def _modes_count(spec: KernelSpec) -> int:
 
 
 def _lag_functions(spec: KernelSpec) -> list[dict]:
-    """The printed warp functions of a general per-step kernel, ready for the template."""
+    """The printed warp functions of a general per-step kernel, ready for the template: the lag map, cutoff,
+    ... (``lag_code``) and, when the package differentiates in Delta, the velocity ``v(z) = 1/g'(z)``."""
+    printed = list(spec.lag_code) + ([spec.velocity_code] if spec.velocity_code else [])
     return [{"name": name, "arguments": ", ".join(arguments), "assignments": list(assignments), "result": result,
              "formula": _comment_text(f"{name[1:]}({', '.join(arguments)}) = {formula}")}
-            for name, arguments, assignments, result, formula in spec.lag_code]
-
-
-def _velocity_function(spec: KernelSpec) -> list[dict]:
-    """The printed velocity ``v(z) = 1/g'(z)`` of a general warp, when the package differentiates in Delta."""
-    if not spec.velocity_code:
-        return []
-    name, arguments, assignments, result, formula = spec.velocity_code
-    return [{"name": name, "arguments": ", ".join(arguments), "assignments": list(assignments), "result": result,
-             "formula": _comment_text(f"{name[1:]}({', '.join(arguments)}) = {formula}")}]
+            for name, arguments, assignments, result, formula in printed]
 
 
 def derivative_context(spec: KernelSpec) -> dict:
@@ -262,7 +255,7 @@ def _general_context(spec: KernelSpec) -> dict:
     delta_max = spec.delta_max if general and spec.delta_max is not None else math.inf
     clamp = general and spec.window is not None
     return {
-        "lag_functions": (_lag_functions(spec) + _velocity_function(spec)) if general else [],
+        "lag_functions": _lag_functions(spec) if general else [],
         "power": str(int(spec.power)),
         "power_less_one": str(int(spec.power) - 1),
         "delta_clamp": _float(spec.window) if clamp else None,

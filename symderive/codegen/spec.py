@@ -49,14 +49,13 @@ import re
 import sys
 from dataclasses import asdict, dataclass
 
+import mpmath
 import numpy as np
 import sympy as sp
 
 from ..derivation import lag_derivative
 from ..derivation.model import ROUTE_EXACT, LagModel
-from ..errors import DerivationError
-import mpmath
-from ..errors import InputError
+from ..errors import DerivationError, InputError
 from . import step_rule
 from ..symbols import DELTA, Y_POS, Z
 from .printer import PrintedFunction, UnprintableExpression, print_function, print_functions
@@ -320,7 +319,6 @@ def _derivative(model: LagModel, variable_kind, coordinate, exact_delta) -> dict
                     "d/dDelta is derived for stationary warps only")
     if variable_kind is None:
         return none("the package has no per-step Delta (scan_variable), so there is nothing to differentiate")
-    reason = lag_derivative.closure(model)
     dps = 40
     if variable_kind == "general" and coordinate != "z":
         return none("the per-step kernel works in y = -log z with a printed lag map; d/dDelta is derived for "
@@ -331,6 +329,7 @@ def _derivative(model: LagModel, variable_kind, coordinate, exact_delta) -> dict
             velocity = {"velocity_code": _printed(print_function("_velocity", model.warp.velocity(), (Z,)))}
         except UnprintableExpression as exc:
             return none(f"the velocity of the warp cannot be printed into a kernel ({exc})")
+    reason = lag_derivative.closure(model)
     if reason is None:
         G = lag_derivative.interior_generator(model, dps)
         p1 = lag_derivative.p_one(model, dps)

@@ -36,6 +36,7 @@ from flint import fmpq, fmpq_mat
 
 from ..errors import InputError
 from ..symbols import DELTA, Z
+from . import exact
 from .model import LagModel, LagPair
 
 ROUTE_CLOSED = "closed"          # dA/dDelta = A G_int - beta p(1)^T, exact
@@ -44,15 +45,6 @@ ROUTE_QUADRATURE = "quadrature"  # the interior integral by the per-step quadrat
 
 def _form_rows(form):
     return [list(row) for row in form.coeffs]
-
-
-def _velocity_coefficients(model: LagModel):
-    """``(c, [r_0, r_1, ...])`` of the coordinate velocity ``v_y(y) = c sum_r r_r y^r`` (rational r's), or None."""
-    vp = model._velocity_polynomial
-    if vp is None:
-        return None
-    c, r, _ = vp
-    return c, list(r)
 
 
 def _times_derivative(rows, K: int, v: list) -> list:
@@ -103,15 +95,16 @@ def _interior(model: LagModel):
         return None, f"the basis {model.basis.spec} has no polynomial form"
     if model.basis.weight != 1:
         return None, "the basis has a weight other than 1"
-    v = _velocity_coefficients(model)
-    if v is None:
+    velocity = model._velocity_polynomial      # v_y(y) = c sum_r r_r y^r, rational r's
+    if velocity is None:
         return None, f"the velocity of {model.warp.spec} is not a polynomial with rational coefficients in the coordinate"
+    c, r, _ = velocity
     rows = _form_rows(form)
-    X = _solve_in_span(rows, _times_derivative(rows, form.K, v[1]))
+    X = _solve_in_span(rows, _times_derivative(rows, form.K, list(r)))
     if X is None:
         return None, (f"v p_k' leaves the span of {model.basis.spec} for the warp {model.warp.spec} "
                       "(the velocity has degree above 1 in the coordinate)")
-    return (X, v[0]), None
+    return (X, c), None
 
 
 def closure(model: LagModel) -> str | None:
@@ -177,10 +170,10 @@ def p_one(model: LagModel, dps: int = 40) -> mpmath.matrix:
                                   for kind, m in basis.fourier_modes])
         form = basis.polynomial_form
         if form is not None:
-            y1 = 1 if form.coordinate == "z" else 0
+            y1 = exact.boundary_value(form.coordinate)
             out = []
             for n, row in enumerate(form.coeffs):
-                total = sum((fmpq(y1) ** i * c for i, c in enumerate(row)), fmpq(0))
+                total = sum((y1 ** i * c for i, c in enumerate(row)), fmpq(0))
                 out.append([mpmath.mpf(int(total.p)) / int(total.q) / mpmath.sqrt(
                     mpmath.mpf(int(form.norm_sq[n].p)) / int(form.norm_sq[n].q))])
             return mpmath.matrix(out)
