@@ -17,7 +17,8 @@ result is the reference of both (float32 output is compared with it, as float64)
 The PyTorch bridge (``pkg.torch.selective_scan``, where torch is installed and the package has a
 derivative route): its CUDA kernels (``kernels="cuda"``, on host arrays, and on torch CUDA tensors where
 torch has CUDA) against its CPU kernels, y, the last state and every gradient (``BRIDGE_SIZES``: B, L, H =
-2, 16, 4 tiny; 8, 256, 2048 full), with the wall time of forward + backward on a GPU.
+2, 16, 4 tiny; 8, 256, 2048 full), with the wall time of forward + backward on a GPU (of a second call: the
+first compiles).
 
 Timing: each entry point is first called on 4 steps of the same channels (compilation, same kernel path),
 then once at the checked size, which is both checked and timed.
@@ -362,6 +363,8 @@ def check_bridge(key, pkg, size, simulator, self_test_fail, seed):
         return [x.detach().double().cpu().numpy() for x in (y, last, *grads)], seconds
 
     runs = failures = 0
+    if not simulator:
+        run(torch.float64, "cpu")          # compile first: the times printed are of a second call
     reference, cpu_seconds = run(torch.float64, "cpu")
     targets = [("cuda", "cpu")] + ([("cuda", "cuda")] if torch.cuda.is_available() and not simulator else [])
     for kernels, device in targets:
@@ -369,6 +372,8 @@ def check_bridge(key, pkg, size, simulator, self_test_fail, seed):
             runs += 1
             what = f"{key} selective_scan {'CUDA tensors' if device != 'cpu' else 'host arrays'} {dtype}"
             try:
+                if not simulator:
+                    run(dtype, kernels, device)  # compile first (and, on CUDA tensors, torch's allocator warms)
                 got, seconds = run(dtype, kernels, device)
             except Exception as error:           # noqa: BLE001 - a failed check, reported
                 failures += 1

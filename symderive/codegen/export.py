@@ -379,6 +379,28 @@ def export(warp, basis, delta, name: str, out, warm: bool = False) -> tuple[Path
     return path, spec
 
 
+def export_or_reuse(warp, basis, delta, name: str, out) -> tuple[Path, KernelSpec, bool]:
+    """:func:`export`, except that a package ``out/name`` already generated from the identical spec (its
+    marker file names the same spec hash) is left as it is: its files keep their times, so the kernels
+    Numba compiled into its ``__pycache__`` stay valid and load instead of compiling again.
+
+    Returns ``(path, spec, reused)``. The derivation itself comes from symderive's disk cache when it was
+    done before (:mod:`symderive.cache`), so a reused package costs a fraction of a second.
+    """
+    target = check_destination(out, name)
+    model = derive(warp, basis)
+    model.check_cost(["generator"] + ([] if warp.time_varying else ["lag"]), delta)
+    spec = build_spec(model, delta, name)
+    marker = target / MARKER
+    try:
+        reused = marker.read_text(encoding="utf-8") == marker_text(spec) and (target / "__init__.py").is_file()
+    except OSError:
+        reused = False
+    if not reused:
+        target = write_package(spec, out)
+    return target, spec, reused
+
+
 def export_bank(warps, basis, delta, name: str, out, warm: bool = False) -> tuple[Path, BankSpec]:
     """Derive ``warp x basis`` for every warp in ``warps``, build the bank spec at the fixed step ``delta``
     (:func:`~.bank.build_bank_spec`) and write the bank package ``out/name``.
