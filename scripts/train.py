@@ -1,6 +1,7 @@
 """Train LagSSM models with derived memories on selective copying and sequential digits; write docs/training.md.
 
     python scripts/train.py [--size full|reduced] [--out DIR] [--no-progress]
+    python scripts/train.py --report-from docs/training.json [--out DIR]     # the page again, no training
 
 Five memories in the same layer (symderive.nn.LagSSM): lag LegS, lag LegT window, the custom warp
 f = 1/(1-x), LegS with a learned fixed step, and the S4D-real diagonal memory; 3 seeds each at the full
@@ -28,6 +29,8 @@ def main(argv=None) -> int:
     parser.add_argument("--size", choices=["full", "reduced"], default="full", help="run size (default: full)")
     parser.add_argument("--out", default=str(REPO / "docs"), help="folder to write into (default: docs/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    parser.add_argument("--report-from", metavar="JSON", default=None,
+                        help="render training.md and the figures again from a saved training.json (no training)")
     args = parser.parse_args(argv)
     try:
         import sklearn  # noqa: F401
@@ -38,11 +41,19 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     from symderive.experiments.training import SIZES, run_all
-    from symderive.experiments.training_report import write_report
+    from symderive.experiments.training_report import read_json, write_report
 
-    size = SIZES[args.size]
-    command = "python scripts/train.py" + ("" if args.size == "full" else f" --size {args.size}")
-    result = run_all(size, progress=not args.no_progress, log=lambda text: print(text, flush=True))
+    if args.report_from:
+        try:
+            result, size = read_json(args.report_from)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"--report-from {args.report_from!r}: not a training.json written by this script ({error})",
+                  file=sys.stderr)
+            return 2
+    else:
+        size = SIZES[args.size]
+        result = run_all(size, progress=not args.no_progress, log=lambda text: print(text, flush=True))
+    command = "python scripts/train.py" + ("" if size.name == "full" else f" --size {size.name}")
     for path in write_report(result, size, args.out, command):
         print(path)
     print(f"done in {result['seconds'] / 60:.1f} minutes")

@@ -236,6 +236,15 @@ def test_reduced_training_run_beats_chance(tmp_path):
     assert f"| lag LegS (selective) | {legs['parameters']} | {100 * legs['accuracy'][-1]:.1f} %" in page
     for name in ("training_copy.png", "training_digits.png"):
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the page rendered again from the saved runs, without training, is the same page
+    again = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--report-from",
+                            str(tmp_path / "out" / "training.json"), "--out", str(tmp_path / "again")],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert (tmp_path / "again" / "training.md").read_text() == page
+    bad = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--report-from", str(tmp_path / "none.json")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode == 2 and "not a training.json" in bad.stderr
 
 
 @pytest.mark.slow

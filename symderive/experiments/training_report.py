@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .figures import _save, pyplot
-from .training import MEMORY_LABELS, Size, summary, verdict
+from .training import MEMORY_LABELS, RunResult, Size, summary, verdict
 
 TASK_TITLES = {"copy": "Selective copying", "digits": "Sequential digits (8x8, pixel by pixel)"}
 
@@ -66,7 +66,8 @@ def write_report(result: dict, size: Size, out, command: str) -> list[Path]:
         "",
         f"Written by `{command}` (size `{size.name}`); every number below comes from that run. "
         "Rerun the command to reproduce the page; the accuracies repeat exactly on the same machine and thread "
-        "count, the times do not.",
+        "count, the times do not. The runs are saved in training.json; `python scripts/train.py --report-from "
+        "training.json` renders this page and the figures again from them, without training.",
         "",
         "Models (`symderive.nn.LagSSMModel`): an input layer (token embedding or a linear map of the pixel), "
         f"{size.n_layers} `LagSSM` layers of width d_model = {size.d_model} (E = {2 * size.d_model} channels, "
@@ -81,7 +82,8 @@ def write_report(result: dict, size: Size, out, command: str) -> list[Path]:
             "legs": ": exponential warp x Legendre (HiPPO-LegS), the generated package's CPU kernels.",
             "legt": ": window warp `linear:window=1` x Legendre (HiPPO-LegT).",
             "power": ": the custom warp `f=1/(1-x)` x Legendre, a non-affine warp (the general per-step "
-                     "kernel with its quadrature derivative).",
+                     "kernel with its quadrature derivative; the package is exported at Delta = 1/1000, so its "
+                     "rule is verified for steps up to 1000 times that and needs fewer nodes).",
             "legs_fixed": ": the LegS package with delta = softplus(b), one learned step per channel.",
             "diagonal": ": A = -diag(1..N), B = 1, zero-order hold (S4D-real, Mamba's initialisation held "
                         "fixed), a plain torch loop in the same selective-scan shape.",
@@ -90,7 +92,12 @@ def write_report(result: dict, size: Size, out, command: str) -> list[Path]:
         "",
         f"Training: AdamW, learning rate {size.lr:g} with a 5 % warm-up and cosine decay, gradient norm clipped "
         "at 1, float32, batch " f"{size.copy_batch}; seeds {', '.join(map(str, size.seeds))} (parameters and "
-        "data order). Accuracy is measured on held-out data after every epoch.",
+        "data order)" + "".join(f"; {MEMORY_LABELS[k]}: seed {', '.join(map(str, v))} only"
+                                for k, v in size.fewer_seeds.items() if k in size.memories)
+        + ". Accuracy is measured on held-out data after every epoch."
+        + (" A memory with fewer seeds is one whose steps cost so much more on the CPU (the Time section gives "
+           "its seconds per epoch) that all seeds would not fit the run's half hour; its spread is not measured."
+           if size.fewer_seeds else ""),
         "",
         "Tasks:",
         "",
@@ -116,7 +123,16 @@ def write_report(result: dict, size: Size, out, command: str) -> list[Path]:
         lines += [f"### {TASK_TITLES[task]}", "", f"![{TASK_TITLES[task]}](training_{task}.png)", ""]
         lines += _table(table) + [""]
         paragraphs.append(verdict(table, TASK_TITLES[task].split(" (")[0].lower()))
-    lines += ["## Which memory won", ""] + [" ".join(p for p in paragraphs if p), ""]
+    budget = (f"{size.copy_epochs * size.copy_steps} steps of selective copying"
+              + (f" and {size.digit_epochs} epochs of digits" if size.digit_epochs else ""))
+    lines += ["## Which memory won", ""]
+    for paragraph in paragraphs:
+        if paragraph:
+            lines += [paragraph, ""]
+    lines += [f"These are results of a short training budget ({budget}, the same for every memory) at one "
+              "model size; longer training or other sizes may order the memories differently. The diagonal "
+              "baseline keeps A and B fixed at S4D-real's values, as the lag memories keep theirs; Mamba "
+              "itself also learns A and an input-dependent B.", ""]
     lines += [
         "## Time",
         "",
@@ -126,11 +142,12 @@ def write_report(result: dict, size: Size, out, command: str) -> list[Path]:
         "measure that loop, not a fused kernel. Before training, each memory's first forward + backward on a "
         "tiny batch (compiling its kernels, or loading them from Numba's cache on a later run):",
         "",
-        "| memory | package ready (s) | first forward + backward (s) |",
-        "| --- | ---: | ---: |",
+        "| memory | kernels | package ready (s) | first forward + backward (s) |",
+        "| --- | --- | ---: | ---: |",
     ]
     for key in result["load"]:
-        lines.append(f"| {MEMORY_LABELS[key]} | {result['load'][key]:.1f} | {result['warm'][key]:.1f} |")
+        lines.append(f"| {MEMORY_LABELS[key]} | {result['kernels'][key]} | {result['load'][key]:.1f} | "
+                     f"{result['warm'][key]:.1f} |")
     lines += [
         "",
         f"Whole run: {result['seconds'] / 60:.1f} minutes on {platform.machine()} with {result['threads']} torch "
@@ -148,7 +165,19 @@ def write_json(result: dict, size: Size, path) -> Path:
     """The runs as JSON (every accuracy, loss and epoch time), for checks and plots of one's own."""
     data = {"size": dataclasses.asdict(size), "seconds": result["seconds"], "threads": result["threads"],
             "package_ready_seconds": result["load"], "first_call_seconds": result["warm"],
+            "kernels": result["kernels"],
             "runs": [dataclasses.asdict(r) for r in result["runs"]]}
     path = Path(path)
     path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def read_json(path) -> tuple[dict, Size]:
+    """(result, size) from a training.json that :func:`write_json` wrote: the runs, to render the page again
+    (``scripts/train.py --report-from``) without training."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    size = Size(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data["size"].items()})
+    result = {"runs": [RunResult(**r) for r in data["runs"]], "warm": data["first_call_seconds"],
+              "load": data["package_ready_seconds"], "kernels": data["kernels"], "seconds": data["seconds"],
+              "threads": data["threads"]}
+    return result, size
