@@ -69,9 +69,9 @@ def load_package(warp: str, basis: str, N: int, delta: str = "1/100", folder=Non
     compiled for it at first use are loaded, not compiled again (:func:`export_or_reuse`).
     """
     from .codegen.export import export_or_reuse, import_package
+    from .inputs.bases import _check_N
     from .inputs.specs import parse_basis, parse_warp
-    if not isinstance(N, int) or isinstance(N, bool) or N < 1:
-        raise ValueError(f"N must be a positive int (the number of basis functions), got {N!r}")
+    N = _check_N(N)                       # before N names the package (InputError, a ValueError)
     folder = _package_folder(folder)
     name = name or package_name(str(warp), str(basis), N, str(delta))
     path, spec, _ = export_or_reuse(parse_warp(warp), parse_basis(basis, N), str(delta), name, folder)
@@ -114,7 +114,9 @@ class DiagonalMemory:
         self.N = N
         self.name = f"S4D-real diagonal, N = {N}"
 
-    def selective_scan(self, u, delta, C, D=None):
+    def selective_scan(self, u, delta, C, D=None, kernels=None):
+        """:func:`diagonal_selective_scan`; ``kernels`` is accepted for the bridge's interface and unused
+        (torch runs the loop on the tensors' device)."""
         return diagonal_selective_scan(u, delta, C, D)
 
 
@@ -229,11 +231,7 @@ class LagSSM(nn.Module):
         projected = self.x_proj(x) if self.x_proj is not None else None
         delta = self.steps(x, projected)
         C = projected[..., (self.dt_rank if self.selective else 0):] if self.selective_C else self.C
-        u = x.contiguous()
-        if isinstance(self.memory, DiagonalMemory):
-            y = self._scan(u, delta.contiguous(), C.contiguous(), self.D)
-        else:
-            y = self._scan(u, delta.contiguous(), C.contiguous(), self.D, kernels=self.kernels)
+        y = self._scan(x.contiguous(), delta.contiguous(), C.contiguous(), self.D, kernels=self.kernels)
         return self.out_proj(y * F.silu(z))
 
     def extra_repr(self) -> str:

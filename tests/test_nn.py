@@ -88,7 +88,7 @@ def test_load_package_names_and_reuses(legs4):
     again = load_package("exponential", "legendre", 4, "1/20", folder)
     assert again is pkg
     assert package_name("exponential", "legendre", 4, "1/20") != package_name("exponential", "legendre", 5, "1/20")
-    with pytest.raises(ValueError, match="N must be a positive int"):
+    with pytest.raises(ValueError, match="N must be an integer >= 1"):
         load_package("exponential", "legendre", 0, "1/20", folder)
 
 

@@ -370,13 +370,18 @@ def export(warp, basis, delta, name: str, out, warm: bool = False) -> tuple[Path
     or more), so that a fresh process's first calls load them instead; the CLI does it by default.
     """
     check_destination(out, name)          # refuse a bad name or folder before deriving
-    model = derive(warp, basis)
-    model.check_cost(["generator"] + ([] if warp.time_varying else ["lag"]), delta)   # refuse up front
-    spec = build_spec(model, delta, name)
+    spec = _derived_spec(warp, basis, delta, name)
     path = write_package(spec, out)
     if warm:
         warm_package(path)
     return path, spec
+
+
+def _derived_spec(warp, basis, delta, name: str) -> KernelSpec:
+    """Derive ``warp x basis`` (refusing work over budget up front) and build the spec at step ``delta``."""
+    model = derive(warp, basis)
+    model.check_cost(["generator"] + ([] if warp.time_varying else ["lag"]), delta)
+    return build_spec(model, delta, name)
 
 
 def export_or_reuse(warp, basis, delta, name: str, out) -> tuple[Path, KernelSpec, bool]:
@@ -388,9 +393,7 @@ def export_or_reuse(warp, basis, delta, name: str, out) -> tuple[Path, KernelSpe
     done before (:mod:`symderive.cache`), so a reused package costs a fraction of a second.
     """
     target = check_destination(out, name)
-    model = derive(warp, basis)
-    model.check_cost(["generator"] + ([] if warp.time_varying else ["lag"]), delta)
-    spec = build_spec(model, delta, name)
+    spec = _derived_spec(warp, basis, delta, name)
     marker = target / MARKER
     try:
         reused = marker.read_text(encoding="utf-8") == marker_text(spec) and (target / "__init__.py").is_file()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -320,27 +321,38 @@ def run_all(size: Size, progress: bool = True, log=print, folder=None) -> dict:
             "threads": torch.get_num_threads()}
 
 
+class Summary(NamedTuple):
+    """One memory's runs on one task: final accuracies over seeds, seconds per epoch, parameters."""
+    mean: float
+    std: float          # sample std over seeds (0 for one seed)
+    low: float
+    high: float
+    seconds: float      # mean seconds per epoch
+    parameters: int
+    seeds: int
+
+
 def summary(runs, task: str) -> dict:
-    """{memory: (mean final accuracy, sample std over seeds, min, max, mean s/epoch, parameters, seeds)}."""
+    """{memory: Summary} of the runs of ``task``, in the order the memories ran."""
     table = {}
     for key in dict.fromkeys(r.memory for r in runs if r.task == task):
         mine = [r for r in runs if r.task == task and r.memory == key]
         final = np.array([r.accuracy[-1] for r in mine])
         spread = float(final.std(ddof=1)) if len(final) > 1 else 0.0
-        table[key] = (float(final.mean()), spread, float(final.min()), float(final.max()),
-                      float(np.mean([np.mean(r.epoch_seconds) for r in mine])), mine[0].parameters, len(mine))
+        table[key] = Summary(float(final.mean()), spread, float(final.min()), float(final.max()),
+                             float(np.mean([np.mean(r.epoch_seconds) for r in mine])), mine[0].parameters, len(mine))
     return table
 
 
 def _compare(a_key, a, b_key, b, subject: bool = True) -> str:
     """'X n points above/below Y (m % against m %; ...)' with what the seeds say about the gap."""
-    gap = 100 * (a[0] - b[0])
+    gap = 100 * (a.mean - b.mean)
     text = (f"{MEMORY_LABELS[a_key] + ' ' if subject else ''}{abs(gap):.1f} points {'above' if gap >= 0 else 'below'} "
-            f"{MEMORY_LABELS[b_key]} ({100 * a[0]:.1f} % against {100 * b[0]:.1f} %")
-    if a[6] < 2 or b[6] < 2:
-        one = MEMORY_LABELS[a_key] if a[6] < 2 else MEMORY_LABELS[b_key]
+            f"{MEMORY_LABELS[b_key]} ({100 * a.mean:.1f} % against {100 * b.mean:.1f} %")
+    if a.seeds < 2 or b.seeds < 2:
+        one = MEMORY_LABELS[a_key] if a.seeds < 2 else MEMORY_LABELS[b_key]
         return text + f"; {one} ran one seed only, so its spread is unmeasured and the gap may be noise)"
-    if a[2] > b[3] or b[2] > a[3]:
+    if a.low > b.high or b.low > a.high:
         return text + "; every seed of one beat every seed of the other)"
     return text + "; their seed ranges overlap, so this run does not separate them)"
 
@@ -350,23 +362,23 @@ def verdict(table: dict, task_name: str) -> str:
     compare with the diagonal and the fixed-step baselines; every number from ``table``."""
     if not table:
         return ""
-    ranked = sorted(table.items(), key=lambda item: -item[1][0])
+    ranked = sorted(table.items(), key=lambda item: -item[1].mean)
     (best, b), rest = ranked[0], ranked[1:]
-    text = f"On {task_name}, {MEMORY_LABELS[best]} scored highest ({100 * b[0]:.1f} %, mean over {b[6]} " \
-           f"seed{'s' if b[6] > 1 else ''})"
+    text = f"On {task_name}, {MEMORY_LABELS[best]} scored highest ({100 * b.mean:.1f} %, mean over {b.seeds} " \
+           f"seed{'s' if b.seeds > 1 else ''})"
     if rest:
         text += ", " + _compare(best, b, *rest[0], subject=False)
         worst, w = ranked[-1]
         if worst != rest[0][0]:
-            text += f". Lowest: {MEMORY_LABELS[worst]} ({100 * w[0]:.1f} %)"
+            text += f". Lowest: {MEMORY_LABELS[worst]} ({100 * w.mean:.1f} %)"
     text += "."
     for baseline in ("diagonal", "legs_fixed"):
         if baseline in table:
             lag = [k for k in table if k not in ("diagonal", "legs_fixed")]
-            above = [k for k in lag if table[k][0] > table[baseline][0]]
+            above = [k for k in lag if table[k].mean > table[baseline].mean]
             if lag:
                 text += (f" {len(above)} of the {len(lag)} selective lag memories had a higher mean than "
-                         f"{MEMORY_LABELS[baseline]} ({100 * table[baseline][0]:.1f} %)")
+                         f"{MEMORY_LABELS[baseline]} ({100 * table[baseline].mean:.1f} %)")
                 if "legs" in table:
                     text += "; " + _compare("legs", table["legs"], baseline, table[baseline])
                 text += "."

@@ -45,7 +45,7 @@ def figure_curves(runs, task: str, path) -> Path:
 def _table(table: dict) -> list[str]:
     lines = ["| memory | parameters | final accuracy, mean ± std | min .. max | seeds | s / epoch |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for key, (mean, std, low, high, seconds, params, seeds) in sorted(table.items(), key=lambda kv: -kv[1][0]):
+    for key, (mean, std, low, high, seconds, params, seeds) in sorted(table.items(), key=lambda kv: -kv[1].mean):
         spread = f"± {100 * std:.1f}" if seeds > 1 else "(one seed: no spread)"
         lines.append(f"| {MEMORY_LABELS[key]} | {params} | {100 * mean:.1f} % {spread} | "
                      f"{100 * low:.1f} .. {100 * high:.1f} | {seeds} | {seconds:.2f} |")
